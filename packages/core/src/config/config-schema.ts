@@ -1,0 +1,99 @@
+import { Cron } from "croner";
+import { z } from "zod";
+import { targetKinds } from "../target.js";
+import { durationText, positiveInteger, regexText } from "./params.js";
+
+export const skillEntrySchema = z.strictObject({
+  skill_name: z.string().min(1, "expected a skill name such as db.insert_load"),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const experimentSchema = z.strictObject({
+  name: z.string().min(1, "expected a name"),
+  target: z.enum(targetKinds, { error: `expected one of ${targetKinds.join(", ")}` }),
+  target_config: z.record(z.string(), z.unknown()),
+  skills: z.array(skillEntrySchema).min(1, "expected at least one skill"),
+  /** How long faults are held before rollback. */
+  duration: durationText().default("30s"),
+  parallel: z.boolean().default(false),
+  resource_filters: z.array(regexText()).default([]),
+  /** Lets skills do what endangers durability or needs a restart (db.config_change). */
+  allow_dangerous: z.boolean().default(false),
+});
+
+const pluginsSchema = z.array(z.string().min(1)).default([]);
+
+export const experimentsFileSchema = z.strictObject({
+  plugins: pluginsSchema,
+  experiments: z.array(experimentSchema).min(1, "expected at least one experiment"),
+});
+
+const cronText = z.string().superRefine((text, context) => {
+  try {
+    new Cron(text, { paused: true });
+  } catch (error) {
+    context.addIssue({ code: "custom", message: `not a valid cron schedule: ${(error as Error).message}` });
+  }
+});
+
+export const daemonFileSchema = z.strictObject({
+  plugins: pluginsSchema,
+  settings: z
+    .strictObject({
+      max_concurrent: positiveInteger().default(1),
+    })
+    .default({ max_concurrent: 1 }),
+  experiments: z
+    .array(
+      z.strictObject({
+        experiment: experimentSchema,
+        schedule: cronText,
+        enabled: z.boolean().default(true),
+      }),
+    )
+    .min(1, "expected at least one scheduled experiment"),
+});
+
+const mcpServerSchema = z.discriminatedUnion("transport", [
+  z.strictObject({
+    name: z.string().min(1),
+    transport: z.literal("stdio"),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+  }),
+  z.strictObject({
+    name: z.string().min(1),
+    transport: z.enum(["sse", "http"]),
+    url: z.url(),
+    headers: z.record(z.string(), z.string()).default({}),
+  }),
+]);
+
+export const llmFileSchema = z.strictObject({
+  plugins: pluginsSchema,
+  llm: z.strictObject({
+    provider: z.enum(["anthropic", "openai", "ollama"]),
+    api_key: z.string().optional(),
+    model: z.string().min(1),
+    max_tokens: positiveInteger().optional(),
+    base_url: z.url().optional(),
+  }),
+  mcp_servers: z.array(mcpServerSchema).default([]),
+  max_turns: positiveInteger().default(10),
+});
+
+export type ExperimentInput = z.input<typeof experimentSchema>;
+export type ParsedExperiment = z.output<typeof experimentSchema>;
+export type DaemonFile = z.output<typeof daemonFileSchema>;
+export type LlmFile = z.output<typeof llmFileSchema>;
+
+/** Which of the three config forms a document is, judged by its top-level keys. */
+export function configFormOf(document: unknown): "experiments" | "daemon" | "llm" {
+  if (!document || typeof document !== "object") return "experiments";
+  const record = document as Record<string, unknown>;
+  if ("llm" in record || "mcp_servers" in record || "max_turns" in record) return "llm";
+  const experiments = record.experiments;
+  const scheduled = Array.isArray(experiments) && experiments.some((entry) => entry && typeof entry === "object" && "schedule" in entry);
+  return "settings" in record || scheduled ? "daemon" : "experiments";
+}

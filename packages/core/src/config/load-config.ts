@@ -1,0 +1,255 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, Scalar } from "yaml";
+import type { z } from "zod";
+import { ConfigError, type ConfigIssue } from "../errors/index.js";
+import { loadPluginSkills, resolvePluginPath } from "../plugins.js";
+import type { Registry } from "../registry.js";
+import { type TargetKind, targetKinds } from "../target.js";
+import {
+  configFormOf,
+  type DaemonFile,
+  daemonFileSchema,
+  experimentsFileSchema,
+  type LlmFile,
+  llmFileSchema,
+  type ParsedExperiment,
+} from "./config-schema.js";
+import { interpolateEnv } from "./interpolate.js";
+import { formatPath, type IssuePath, positionOf } from "./yaml-positions.js";
+
+export type ChaosConfig =
+  | { form: "experiments"; plugins: string[]; experiments: ParsedExperiment[] }
+  | ({ form: "daemon" } & DaemonFile)
+  | ({ form: "llm" } & LlmFile);
+
+export interface LoadedConfig {
+  /** Absolute path of the file. */
+  file: string;
+  /** sha256 of the file's bytes: recorded in the journal with every experiment. */
+  hash: string;
+  config: ChaosConfig;
+  warnings: ConfigIssue[];
+}
+
+export interface LoadConfigOptions {
+  /** Built-in targets and skills; plugin skills named by the config are added to it. */
+  registry: Registry;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Reads, interpolates and validates a config file; throws one ConfigError listing every problem. */
+export async function loadConfigFile(file: string, options: LoadConfigOptions): Promise<LoadedConfig> {
+  const absolute = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(absolute, "utf8");
+  } catch (error) {
+    throw new ConfigError(file, [{ path: "", message: `cannot read the file: ${(error as Error).message}` }]);
+  }
+  const result = await parseConfigText(text, { ...options, file, directory: dirname(absolute) });
+  if (result.errors.length > 0) throw new ConfigError(file, result.errors);
+  return {
+    file: absolute,
+    hash: createHash("sha256").update(text).digest("hex"),
+    config: result.config as ChaosConfig,
+    warnings: result.warnings,
+  };
+}
+
+interface ParseResult {
+  config?: ChaosConfig;
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+}
+
+/** The whole pipeline on text: YAML → ${ENV} → form schema → plugins → target configs → skill params. */
+export async function parseConfigText(
+  text: string,
+  options: LoadConfigOptions & { file: string; directory: string },
+): Promise<ParseResult> {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const at = (path: IssuePath, message: string): ConfigIssue => ({
+    path: formatPath(path),
+    message,
+    ...positionOf(document, lineCounter, path),
+  });
+
+  for (const error of document.errors) {
+    const position = error.linePos?.[0];
+    errors.push({ path: "", message: `YAML: ${error.message.split("\n")[0]}`, line: position?.line, column: position?.col });
+  }
+  if (errors.length > 0) return { errors, warnings };
+
+  interpolateDocument(document, options.env ?? process.env, (path, message) => errors.push(at(path, message)));
+  const raw: unknown = document.toJS();
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return { errors: [...errors, { path: "", message: "expected a mapping with an `experiments` list" }], warnings };
+  }
+
+  const form = configFormOf(raw);
+  const schema = form === "llm" ? llmFileSchema : form === "daemon" ? daemonFileSchema : experimentsFileSchema;
+  const parsed = schema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) errors.push(...zodIssues(parsed.error.issues, [], at));
+
+  const record = raw as Record<string, unknown>;
+  const plugins = await loadPlugins(record.plugins, options, (path, message) => errors.push(at(path, message)));
+
+  // Experiments are checked on the raw document too, so a bad skill is reported alongside a bad top-level key.
+  const experiments = experimentsOf(record, form);
+  experiments.forEach(({ value, path }) => {
+    validateExperiment(value, path, options.registry, at, errors);
+  });
+
+  if (errors.length > 0 || !parsed.success) return { errors, warnings };
+  const config = { form, ...(parsed.data as object), plugins } as ChaosConfig;
+  applyParsedExperiments(config, options.registry);
+  return { config, errors, warnings };
+}
+
+type At = (path: IssuePath, message: string) => ConfigIssue;
+
+function interpolateDocument(document: Document, env: NodeJS.ProcessEnv, report: (path: IssuePath, message: string) => void) {
+  const walk = (node: unknown, path: PropertyKey[]) => {
+    if (isMap(node)) {
+      for (const pair of node.items) walk(pair.value, [...path, isScalar(pair.key) ? String(pair.key.value) : "?"]);
+    } else if (isSeq(node)) {
+      for (const [index, item] of node.items.entries()) walk(item, [...path, index]);
+    } else if (isScalar(node) && typeof node.value === "string" && node.value.includes("${")) {
+      const { text, missing } = interpolateEnv(node.value, env);
+      for (const name of missing) {
+        report(path, `environment variable ${name} is not set (set it, or give a default: \${${name}:-value})`);
+      }
+      node.value = node.type === Scalar.PLAIN ? retype(text) : text;
+    }
+  };
+  walk(document.contents, []);
+}
+
+/** An unquoted `${ROWS}` that becomes "100" should be the number 100, as if written literally. */
+function retype(text: string): unknown {
+  try {
+    const value: unknown = parseYaml(text);
+    return value === null || typeof value === "object" ? text : value;
+  } catch {
+    return text;
+  }
+}
+
+async function loadPlugins(
+  value: unknown,
+  options: LoadConfigOptions & { directory: string },
+  report: (path: IssuePath, message: string) => void,
+): Promise<string[]> {
+  if (!Array.isArray(value)) return [];
+  const loaded: string[] = [];
+  for (const [index, entry] of value.entries()) {
+    if (typeof entry !== "string") continue;
+    const path = resolvePluginPath(entry, options.directory);
+    try {
+      for (const skill of await loadPluginSkills(path)) options.registry.addSkill(skill);
+      loaded.push(path);
+    } catch (error) {
+      report(["plugins", index], `cannot load plugin ${entry}: ${(error as Error).message}`);
+    }
+  }
+  return loaded;
+}
+
+function experimentsOf(record: Record<string, unknown>, form: string): { value: Record<string, unknown>; path: PropertyKey[] }[] {
+  if (!Array.isArray(record.experiments) || form === "llm") return [];
+  return record.experiments.flatMap((entry: unknown, index) => {
+    if (!entry || typeof entry !== "object") return [];
+    if (form === "daemon") {
+      const inner = (entry as Record<string, unknown>).experiment;
+      return inner && typeof inner === "object"
+        ? [{ value: inner as Record<string, unknown>, path: ["experiments", index, "experiment"] }]
+        : [];
+    }
+    return [{ value: entry as Record<string, unknown>, path: ["experiments", index] }];
+  });
+}
+
+function validateExperiment(experiment: Record<string, unknown>, path: PropertyKey[], registry: Registry, at: At, errors: ConfigIssue[]) {
+  const kind = targetKinds.includes(experiment.target as TargetKind) ? (experiment.target as TargetKind) : undefined;
+  const target = kind && registry.target(kind);
+  if (target && experiment.target_config && typeof experiment.target_config === "object") {
+    const result = target.configSchema.safeParse(experiment.target_config, { reportInput: true });
+    if (!result.success) errors.push(...zodIssues(result.error.issues, [...path, "target_config"], at));
+  }
+  if (!Array.isArray(experiment.skills)) return;
+  experiment.skills.forEach((entry: unknown, index) => {
+    if (!entry || typeof entry !== "object") return;
+    const { skill_name: name, params } = entry as { skill_name?: unknown; params?: unknown };
+    if (typeof name !== "string") return;
+    const entryPath = [...path, "skills", index];
+    const skill = registry.skill(name);
+    if (!skill) {
+      const suggestion = registry.suggestSkill(name);
+      errors.push(
+        at(
+          [...entryPath, "skill_name"],
+          `unknown skill "${name}"${suggestion ? `; did you mean "${suggestion}"?` : "; run `chaos list-skills` to see them all"}`,
+        ),
+      );
+      return;
+    }
+    if (kind && skill.target !== kind) {
+      errors.push(
+        at([...entryPath, "skill_name"], `skill ${name} acts on ${skill.target} targets, but this experiment's target is ${kind}`),
+      );
+    }
+    const result = skill.params.safeParse(params ?? {}, { reportInput: true });
+    if (!result.success) errors.push(...zodIssues(result.error.issues, [...entryPath, "params"], at));
+  });
+}
+
+/** Replaces raw target configs and params with what their schemas produced (defaults filled in). */
+function applyParsedExperiments(config: ChaosConfig, registry: Registry) {
+  const experiments =
+    config.form === "experiments"
+      ? config.experiments
+      : config.form === "daemon"
+        ? config.experiments.map((entry) => entry.experiment)
+        : [];
+  for (const experiment of experiments) {
+    const target = registry.target(experiment.target);
+    if (target) experiment.target_config = target.configSchema.parse(experiment.target_config) as Record<string, unknown>;
+    for (const entry of experiment.skills) {
+      const skill = registry.skill(entry.skill_name);
+      if (skill) entry.params = skill.params.parse(entry.params) as Record<string, unknown>;
+    }
+  }
+}
+
+function zodIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[], at: At): ConfigIssue[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => at([...path, key], `unknown key "${key}" (check its spelling; unknown keys are not ignored)`));
+    }
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      // Report the branch that got furthest rather than "invalid input".
+      const deepest = [...issue.errors].sort((left, right) => depth(right) - depth(left))[0] ?? [];
+      return zodIssues(deepest, path, at);
+    }
+    return [at(path, describe(issue))];
+  });
+}
+
+function depth(issues: z.core.$ZodIssue[]): number {
+  return Math.max(0, ...issues.map((issue) => issue.path.length));
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  let message = issue.message.replace(/^Invalid input: /, "");
+  if (issue.code === "invalid_type" && issue.input === undefined) return `${message.replace(/, received undefined$/, "")} (missing)`;
+  message = message.replace(/, received \w+$/, "");
+  const input = (issue as { input?: unknown }).input;
+  if (input !== undefined && (input === null || typeof input !== "object")) message += `, got ${JSON.stringify(input)}`;
+  return message;
+}

@@ -1,0 +1,75 @@
+import { formatDuration } from "../duration.js";
+import type { ExperimentStatus } from "../events/chaos-event.js";
+import { formatMetrics } from "../events/console-sink.js";
+import type { Metrics } from "../json.js";
+
+export interface SkillReport {
+  skill: string;
+  params: Record<string, unknown>;
+  targets: string[];
+  plan: string;
+  injected: boolean;
+  summary?: string;
+  metrics?: Metrics;
+  error?: string;
+}
+
+export interface RollbackFailure {
+  stepId: number;
+  skill: string;
+  error: string;
+}
+
+export interface RollbackReport {
+  /** Steps the journal held for this experiment. */
+  steps: number;
+  done: number;
+  failed: RollbackFailure[];
+  /** Things left alone because someone else changed them since; each needs a human look. */
+  conflicts: string[];
+  /** Per-skill rollback notes and measurements (rows deleted, settings restored…). */
+  notes: string[];
+}
+
+/** The JSON report every run writes; the human summary is derived from it. */
+export interface ExperimentReport {
+  experimentId: string;
+  name: string;
+  target: string;
+  identity: string;
+  status: ExperimentStatus;
+  startedAt: string;
+  finishedAt: string;
+  /** The hold the experiment asked for, and how long faults were really held. */
+  durationMs: number;
+  heldMs: number;
+  skills: SkillReport[];
+  rollback: RollbackReport;
+  error?: string;
+}
+
+export function emptyRollbackReport(): RollbackReport {
+  return { steps: 0, done: 0, failed: [], conflicts: [], notes: [] };
+}
+
+/** What was injected where, for how long, what was rolled back and what could not be. */
+export function formatReport(report: ExperimentReport): string {
+  const lines = [
+    `Experiment ${report.name} [${report.experimentId}] on ${report.target} ${report.identity}`,
+    `  status: ${report.status.replaceAll("_", " ")}; faults held ${formatDuration(report.heldMs)} of ${formatDuration(report.durationMs)}`,
+  ];
+  if (report.error) lines.push(`  error: ${report.error}`);
+  for (const skill of report.skills) {
+    const state = skill.error ? `FAILED: ${skill.error}` : skill.injected ? (skill.summary ?? "injected") : `not injected (${skill.plan})`;
+    lines.push(`  - ${skill.skill}: ${state}`);
+    if (skill.targets.length) lines.push(`      targets: ${skill.targets.join(", ")}`);
+    if (skill.metrics && Object.keys(skill.metrics).length) lines.push(`      measured: ${formatMetrics(skill.metrics)}`);
+  }
+  const { rollback } = report;
+  lines.push(`  rollback: ${rollback.done}/${rollback.steps} steps done`);
+  for (const note of rollback.notes) lines.push(`      ${note}`);
+  for (const failure of rollback.failed) lines.push(`  ✗ NOT ROLLED BACK: step #${failure.stepId} ${failure.skill}: ${failure.error}`);
+  for (const conflict of rollback.conflicts) lines.push(`  ! CONFLICT (left as the application wrote it): ${conflict}`);
+  if (rollback.failed.length) lines.push("  Run `chaos recover` to retry the steps that failed.");
+  return lines.join("\n");
+}

@@ -1,0 +1,69 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { EventBus } from "../events/event-bus.js";
+import type { Journal } from "../journal/journal.js";
+import { redactText } from "../redact.js";
+import type { Registry } from "../registry.js";
+import type { TargetSession } from "../target.js";
+import { emptyRollbackReport, type RollbackReport } from "./report.js";
+
+export interface RollBackStepsOptions {
+  experimentId: string;
+  journal: Journal;
+  registry: Registry;
+  session: TargetSession;
+  events: EventBus;
+  runtime?: Map<string, unknown>;
+  /** Tries per step before it is left for `chaos recover` (a dropped connection deserves another go). */
+  attempts?: number;
+  retryDelayMs?: number;
+}
+
+/**
+ * Runs every journaled step that is not done, newest first (LIFO), marking each in the
+ * journal as it succeeds or fails. Never throws: what could not be undone is reported.
+ */
+export async function rollBackSteps(options: RollBackStepsOptions): Promise<RollbackReport> {
+  const { experimentId, journal, registry, session, events } = options;
+  const report = emptyRollbackReport();
+  const all = journal.steps(experimentId);
+  report.steps = all.length;
+  report.done = all.filter((step) => step.status === "done").length;
+  const log = events.logger(experimentId);
+  const attempts = options.attempts ?? 3;
+
+  for (const step of journal.pendingSteps(experimentId)) {
+    const skill = registry.skill(step.skill);
+    let lastError = `skill ${step.skill} is not available (is the plugin that provides it still there?)`;
+    for (let attempt = 1; skill && attempt <= attempts; attempt++) {
+      try {
+        const result = await skill.rollback({ experimentId, session, runtime: options.runtime ?? new Map(), log }, step.undo);
+        journal.markStepDone(step.id, result?.conflicts);
+        report.done++;
+        report.conflicts.push(...(result?.conflicts ?? []));
+        if (result?.summary) report.notes.push(`${step.skill}: ${result.summary}`);
+        events.emit({
+          type: "rollback_step_done",
+          experimentId,
+          stepId: step.id,
+          skill: step.skill,
+          summary: result?.summary,
+          conflicts: result?.conflicts,
+        });
+        lastError = "";
+        break;
+      } catch (error) {
+        lastError = redactText((error as Error).message ?? String(error));
+        if (attempt < attempts) {
+          log.warn(`rollback step #${step.id} ${step.skill} failed (attempt ${attempt}/${attempts}): ${lastError}; retrying`);
+          await sleep((options.retryDelayMs ?? 500) * attempt);
+        }
+      }
+    }
+    if (lastError) {
+      journal.markStepFailed(step.id, lastError);
+      report.failed.push({ stepId: step.id, skill: step.skill, error: lastError });
+      events.emit({ type: "rollback_step_failed", experimentId, stepId: step.id, skill: step.skill, error: lastError });
+    }
+  }
+  return report;
+}

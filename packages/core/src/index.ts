@@ -1,0 +1,72 @@
+export {
+  configFormOf,
+  type DaemonFile,
+  daemonFileSchema,
+  type ExperimentInput,
+  experimentSchema,
+  experimentsFileSchema,
+  type LlmFile,
+  llmFileSchema,
+  type ParsedExperiment,
+} from "./config/config-schema.js";
+export { interpolateEnv } from "./config/interpolate.js";
+export { journaledTargetConfig } from "./config/journaled-target-config.js";
+export { configJsonSchema } from "./config/json-schema.js";
+export { type ChaosConfig, type LoadedConfig, loadConfigFile, parseConfigText } from "./config/load-config.js";
+export { durationText, fraction, nonNegativeInteger, positiveInteger, regexText } from "./config/params.js";
+export { formatDuration, parseDuration } from "./duration.js";
+export { newExperimentId } from "./engine/experiment-id.js";
+export { type RecoveredExperiment, type RecoverOptions, recoverExperiments } from "./engine/recover.js";
+export {
+  type ExperimentReport,
+  formatReport,
+  type RollbackFailure,
+  type RollbackReport,
+  type SkillReport,
+} from "./engine/report.js";
+export { rollBackSteps } from "./engine/roll-back-steps.js";
+export { type RunExperimentOptions, runExperiment, selectResources } from "./engine/run-experiment.js";
+export {
+  ChaosError,
+  ConfigError,
+  type ConfigIssue,
+  ConnectionError,
+  ExitCode,
+  formatIssue,
+  SkillError,
+  UnfinishedExperimentError,
+} from "./errors/index.js";
+export type { ChaosEvent, ChaosEventInput, ChaosEventType, ExperimentStatus } from "./events/chaos-event.js";
+export { createConsoleSink, formatMetrics } from "./events/console-sink.js";
+export { EventBus, type EventSink } from "./events/event-bus.js";
+export { createJsonLinesSink } from "./events/json-lines-sink.js";
+export type { Logger } from "./events/logger.js";
+export { createWebhookSink } from "./events/webhook-sink.js";
+export type { ExperimentRecord, Journal, StepRecord } from "./journal/journal.js";
+export { defaultJournalPath } from "./journal/journal-path.js";
+export { openSqliteJournal } from "./journal/sqlite-journal.js";
+export type { JsonValue, Metrics } from "./json.js";
+export { loadPluginSkills } from "./plugins.js";
+export { containsRedaction, REDACTED, redactSecrets, redactText } from "./redact.js";
+export { type AnyTarget, closest, Registry } from "./registry.js";
+export {
+  type AnySkill,
+  defineSkill,
+  type InjectContext,
+  type InjectResult,
+  type PlanContext,
+  type RollbackContext,
+  type RollbackResult,
+  type Skill,
+  type SkillPlan,
+  type UndoJournal,
+} from "./skill.js";
+export {
+  type ConnectContext,
+  type Inventory,
+  type Resource,
+  type Target,
+  type TargetKind,
+  type TargetSession,
+  targetKinds,
+} from "./target.js";

@@ -1,0 +1,58 @@
+import type { JsonValue } from "../json.js";
+import type { TargetKind } from "../target.js";
+
+export type ExperimentRecordStatus = "running" | "finished" | "rollback_incomplete";
+export type StepStatus = "pending" | "done" | "failed";
+
+/** What the journal knows of one experiment (no secrets: `targetConfig` is redacted). */
+export interface ExperimentRecord {
+  id: string;
+  name: string;
+  target: TargetKind;
+  /** Target identity without secrets; `chaos run` refuses while an unfinished one shares it. */
+  identity: string;
+  /** The target config with secrets replaced by `***`; `chaos recover` reads secrets from `configFile`. */
+  targetConfig: JsonValue;
+  configFile?: string;
+  configHash?: string;
+  /** Absolute plugin paths, so `chaos recover` finds plugin skills' rollbacks. */
+  plugins: string[];
+  startedAt: string;
+  /** When the faults are due to be rolled back (start + duration); dead-man timers key on it. */
+  deadline: string;
+  status: ExperimentRecordStatus;
+  finishedAt?: string;
+}
+
+/** One journaled rollback step: undo data one skill recorded before its change became visible. */
+export interface StepRecord {
+  id: number;
+  experimentId: string;
+  skill: string;
+  undo: JsonValue;
+  status: StepStatus;
+  /** Last rollback error, kept for `chaos recover` and the report. */
+  error?: string;
+  /** Conflicts reported by a rollback that otherwise succeeded. */
+  conflicts?: string[];
+  createdAt: string;
+}
+
+/**
+ * The write-ahead store behind exact, crash-safe rollback. Every write is durable when the
+ * call returns, so undo data is on disk before the change it describes becomes visible.
+ */
+export interface Journal {
+  beginExperiment(record: Omit<ExperimentRecord, "status">): void;
+  recordStep(experimentId: string, skill: string, undo: JsonValue): number;
+  markStepDone(stepId: number, conflicts?: string[]): void;
+  markStepFailed(stepId: number, error: string): void;
+  finishExperiment(experimentId: string, status: Exclude<ExperimentRecordStatus, "running">): void;
+  experiment(experimentId: string): ExperimentRecord | undefined;
+  /** Steps newest first: the order rollback runs in. */
+  pendingSteps(experimentId: string): StepRecord[];
+  steps(experimentId: string): StepRecord[];
+  /** Experiments whose rollback has not finished, oldest first. */
+  unfinishedExperiments(): ExperimentRecord[];
+  close(): void;
+}

@@ -1,0 +1,164 @@
+import { chmodSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { JsonValue } from "../json.js";
+import { redactSecrets } from "../redact.js";
+import type { ExperimentRecord, ExperimentRecordStatus, Journal, StepRecord } from "./journal.js";
+
+const schema = `
+CREATE TABLE IF NOT EXISTS experiments (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  target TEXT NOT NULL,
+  identity TEXT NOT NULL,
+  target_config TEXT NOT NULL,
+  config_file TEXT,
+  config_hash TEXT,
+  plugins TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  deadline TEXT NOT NULL,
+  status TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS steps (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id TEXT NOT NULL REFERENCES experiments(id),
+  skill TEXT NOT NULL,
+  undo TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  error TEXT,
+  conflicts TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS steps_by_experiment ON steps(experiment_id, status);
+`;
+
+interface ExperimentRow {
+  id: string;
+  name: string;
+  target: string;
+  identity: string;
+  target_config: string;
+  config_file: string | null;
+  config_hash: string | null;
+  plugins: string;
+  started_at: string;
+  deadline: string;
+  status: string;
+  finished_at: string | null;
+}
+
+interface StepRow {
+  id: number;
+  experiment_id: string;
+  skill: string;
+  undo: string;
+  status: string;
+  error: string | null;
+  conflicts: string | null;
+  created_at: string;
+}
+
+/**
+ * SQLite in WAL mode with synchronous=FULL: each statement commits and fsyncs the WAL
+ * before returning, which is exactly the write-ahead guarantee rollback needs.
+ */
+export function openSqliteJournal(path: string): Journal {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const database = new Database(path);
+  // Before-images are application data: only the owner may read the journal.
+  if (path !== ":memory:") chmodSync(path, 0o600);
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = FULL");
+  database.pragma("busy_timeout = 5000");
+  database.exec(schema);
+
+  const statements = {
+    insertExperiment: database.prepare(
+      `INSERT INTO experiments (id, name, target, identity, target_config, config_file, config_hash, plugins, started_at, deadline, status)
+       VALUES (@id, @name, @target, @identity, @target_config, @config_file, @config_hash, @plugins, @started_at, @deadline, 'running')`,
+    ),
+    insertStep: database.prepare("INSERT INTO steps (experiment_id, skill, undo, created_at) VALUES (?, ?, ?, ?)"),
+    stepDone: database.prepare("UPDATE steps SET status = 'done', error = NULL, conflicts = ? WHERE id = ?"),
+    stepFailed: database.prepare("UPDATE steps SET status = 'failed', error = ? WHERE id = ?"),
+    finish: database.prepare("UPDATE experiments SET status = ?, finished_at = ? WHERE id = ?"),
+    experiment: database.prepare<[string], ExperimentRow>("SELECT * FROM experiments WHERE id = ?"),
+    pendingSteps: database.prepare<[string], StepRow>("SELECT * FROM steps WHERE experiment_id = ? AND status != 'done' ORDER BY id DESC"),
+    steps: database.prepare<[string], StepRow>("SELECT * FROM steps WHERE experiment_id = ? ORDER BY id"),
+    unfinished: database.prepare<[], ExperimentRow>(
+      `SELECT * FROM experiments e WHERE e.status != 'finished'
+          OR EXISTS (SELECT 1 FROM steps s WHERE s.experiment_id = e.id AND s.status != 'done')
+       ORDER BY e.started_at, e.rowid`,
+    ),
+  };
+
+  return {
+    beginExperiment(record) {
+      statements.insertExperiment.run({
+        id: record.id,
+        name: record.name,
+        target: record.target,
+        identity: record.identity,
+        target_config: JSON.stringify(redactSecrets(record.targetConfig)),
+        config_file: record.configFile ?? null,
+        config_hash: record.configHash ?? null,
+        plugins: JSON.stringify(record.plugins),
+        started_at: record.startedAt,
+        deadline: record.deadline,
+      });
+    },
+    recordStep(experimentId, skill, undo) {
+      // Undo data is stored exactly as given: a before-image must restore the real value, even
+      // one that looks like a secret. Skills never put connection credentials in it.
+      const info = statements.insertStep.run(experimentId, skill, JSON.stringify(undo), new Date().toISOString());
+      return Number(info.lastInsertRowid);
+    },
+    markStepDone(stepId, conflicts) {
+      statements.stepDone.run(conflicts?.length ? JSON.stringify(conflicts) : null, stepId);
+    },
+    markStepFailed(stepId, error) {
+      statements.stepFailed.run(error, stepId);
+    },
+    finishExperiment(experimentId, status) {
+      statements.finish.run(status, new Date().toISOString(), experimentId);
+    },
+    experiment(experimentId) {
+      const row = statements.experiment.get(experimentId);
+      return row && toExperiment(row);
+    },
+    pendingSteps: (experimentId) => statements.pendingSteps.all(experimentId).map(toStep),
+    steps: (experimentId) => statements.steps.all(experimentId).map(toStep),
+    unfinishedExperiments: () => statements.unfinished.all().map(toExperiment),
+    close: () => database.close(),
+  };
+}
+
+function toExperiment(row: ExperimentRow): ExperimentRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    target: row.target as ExperimentRecord["target"],
+    identity: row.identity,
+    targetConfig: JSON.parse(row.target_config) as JsonValue,
+    configFile: row.config_file ?? undefined,
+    configHash: row.config_hash ?? undefined,
+    plugins: JSON.parse(row.plugins) as string[],
+    startedAt: row.started_at,
+    deadline: row.deadline,
+    status: row.status as ExperimentRecordStatus,
+    finishedAt: row.finished_at ?? undefined,
+  };
+}
+
+function toStep(row: StepRow): StepRecord {
+  return {
+    id: row.id,
+    experimentId: row.experiment_id,
+    skill: row.skill,
+    undo: JSON.parse(row.undo) as JsonValue,
+    status: row.status as StepRecord["status"],
+    error: row.error ?? undefined,
+    conflicts: row.conflicts ? (JSON.parse(row.conflicts) as string[]) : undefined,
+    createdAt: row.created_at,
+  };
+}
