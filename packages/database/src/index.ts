@@ -1,1 +1,1 @@
-export {};
+export { createDatabaseTarget, databaseSkills } from "./database-target.js";

@@ -1,1 +1,2 @@
-export {};
+export { type KubernetesConfig, kubernetesConfigSchema } from "./kubernetes-config.js";
+export { createKubernetesTarget } from "./kubernetes-target.js";

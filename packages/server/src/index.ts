@@ -1,1 +1,3 @@
-export {};
+export { type ServerConfig, serverConfigSchema } from "./server-config.js";
+export { createServerTarget, type ServerSession } from "./server-target.js";
+export const serverSkills: import("@chaos-agents/core").AnySkill[] = [];

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { ExitCode } from "@chaos-agents/core";
+import { defaultIo } from "./command-context.js";
+import { main } from "./main.js";
+
+// The one place that exits the process. First SIGINT/SIGTERM: stop injecting and roll back;
+// a second one exits at once and leaves the rest to `chaos recover`.
+const controller = new AbortController();
+const onSignal = (signal: "SIGINT" | "SIGTERM") => {
+  const code = signal === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted;
+  if (!controller.signal.aborted) {
+    process.stderr.write(`\n${signal}: stopping injection and rolling back (send it again to exit now)\n`);
+    controller.abort(signal);
+    return;
+  }
+  process.stderr.write(`\n${signal} again: exiting now; run \`chaos recover\` to finish the rollback\n`);
+  process.exit(code);
+};
+process.on("SIGINT", () => onSignal("SIGINT"));
+process.on("SIGTERM", () => onSignal("SIGTERM"));
+
+const exitCode = await main(process.argv.slice(2), { ...defaultIo(), signal: controller.signal });
+process.exitCode = exitCode;
+// Lingering handles (a webhook retry, a pool) must not keep a finished run alive.
+setTimeout(() => process.exit(exitCode), 2000).unref();

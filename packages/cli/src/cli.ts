@@ -1,0 +1,71 @@
+import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import type { CommandIo } from "./command-context.js";
+
+const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+
+/**
+ * Parses arguments and lazy-loads the one command asked for. Resolves to the exit code;
+ * never exits the process itself.
+ */
+export async function runCli(argv: string[], io: CommandIo): Promise<number> {
+  let exitCode = 0;
+  const program = new Command("chaos")
+    .description("Chaos engineering agents: inject faults into databases, servers and clusters, then roll everything back.")
+    .version(packageJson.version)
+    .option("--journal <path>", "journal file (default $CHAOS_JOURNAL or $XDG_STATE_HOME/chaos-agents/journal.sqlite)")
+    .addOption(new Option("--output <format>", "event output").choices(["human", "json"]).default("human"))
+    .option("--events-file <path>", "also append every event as a JSON line to this file")
+    .option("--webhook <url>", "also POST events to this URL (bearer token from $CHAOS_WEBHOOK_TOKEN)")
+    .option("-v, --verbose", "show debug lines, observations and every rollback step")
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .exitOverride()
+    .showSuggestionAfterError();
+
+  program
+    .command("list-skills")
+    .description("list every skill, with its target and description")
+    .addOption(new Option("--target <target>", "only this target's skills").choices(["database", "kubernetes", "server"]))
+    .option("--plugin <path...>", "also list the skills of these plugin modules")
+    .option("--config <file>", "also list the skills of this config's plugins")
+    .action(async (options) => {
+      exitCode = await (await import("./commands/list-skills.js")).listSkills(options, io);
+    });
+
+  program
+    .command("validate")
+    .description("check a config file completely and change nothing")
+    .argument("<file>", "experiment, daemon or LLM config (YAML)")
+    .action(async (file: string) => {
+      exitCode = await (await import("./commands/validate.js")).validate(file, io);
+    });
+
+  program
+    .command("run")
+    .description("run the experiments of a config: inject, hold, roll back, report")
+    .argument("<file>", "experiment config (YAML)")
+    .option("--dry-run", "connect and discover, print the plan, change nothing")
+    .option("--force", "run even though an unfinished experiment exists for the same target")
+    .option("--report <file>", "write the JSON report here (default: the state folder's reports/)")
+    .action(async (file: string, options) => {
+      exitCode = await (await import("./commands/run.js")).run(file, { ...program.opts(), ...options }, io);
+    });
+
+  program
+    .command("recover")
+    .description("finish every rollback the journal holds that is not done (safe to run twice)")
+    .option("--config <file>", "config holding the experiments' target_config, if the original file moved")
+    .action(async (options) => {
+      exitCode = await (await import("./commands/recover.js")).recover({ ...program.opts(), ...options }, io);
+    });
+
+  program
+    .command("schema")
+    .description("print the JSON Schema of config files (for editors' YAML completion)")
+    .action(async () => {
+      exitCode = await (await import("./commands/schema.js")).schema(io);
+    });
+
+  await program.parseAsync(argv, { from: "user" });
+  return exitCode;
+}

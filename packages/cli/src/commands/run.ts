@@ -1,0 +1,79 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import {
+  ChaosError,
+  defaultJournalPath,
+  ExitCode,
+  type ExperimentReport,
+  formatReport,
+  openSqliteJournal,
+  runExperiment,
+} from "@chaos-agents/core";
+import { createBuiltinRegistry } from "../builtin-registry.js";
+import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
+import { loadConfigForCommand } from "./load-config-for-command.js";
+
+export interface RunOptions extends GlobalOptions {
+  dryRun?: boolean;
+  force?: boolean;
+  /** Where the JSON report goes; defaults to the state folder beside the journal. */
+  report?: string;
+}
+
+/** Runs every experiment of a config, one after another, and reports. */
+export async function run(file: string, options: RunOptions, io: CommandIo): Promise<number> {
+  const registry = createBuiltinRegistry();
+  const loaded = await loadConfigForCommand(file, registry, io);
+  if (loaded.config.form !== "experiments") {
+    throw new ChaosError(`${file} is a ${loaded.config.form} config; \`chaos run\` takes a file with a list of experiments`, {
+      exitCode: ExitCode.invalidConfig,
+    });
+  }
+  const journalPath = defaultJournalPath(io.env, options.journal);
+  const journal = openSqliteJournal(journalPath);
+  const events = createEventBus(options, io);
+  const reports: ExperimentReport[] = [];
+  try {
+    for (const experiment of loaded.config.experiments) {
+      if (io.signal?.aborted) break;
+      reports.push(
+        await runExperiment(experiment, {
+          registry,
+          journal,
+          events,
+          dryRun: options.dryRun,
+          force: options.force,
+          signal: io.signal,
+          configFile: loaded.file,
+          configHash: loaded.hash,
+          plugins: loaded.config.plugins,
+        }),
+      );
+    }
+  } finally {
+    await events.close();
+    journal.close();
+    if (reports.length > 0) writeReport(reports, options.report ?? defaultReportPath(journalPath, reports), io);
+  }
+  const summaries = reports.map(formatReport).join("\n\n");
+  (options.output === "json" ? io.stderr : io.stdout).write(`${summaries}\n`);
+  return exitCodeOf(reports, io.signal);
+}
+
+function defaultReportPath(journalPath: string, reports: ExperimentReport[]): string {
+  return join(dirname(journalPath), "reports", `${reports[0]?.experimentId ?? "report"}.json`);
+}
+
+function writeReport(reports: ExperimentReport[], path: string, io: CommandIo) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify({ experiments: reports }, null, 2)}\n`);
+  io.stderr.write(`report: ${path}\n`);
+}
+
+/** The worst outcome wins: an incomplete rollback must never hide behind a later success. */
+export function exitCodeOf(reports: ExperimentReport[], signal?: AbortSignal): number {
+  if (reports.some((report) => report.status === "rollback_incomplete")) return ExitCode.rollbackIncomplete;
+  if (signal?.aborted) return signal.reason === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted;
+  if (reports.some((report) => report.status === "failed_rolled_back")) return ExitCode.experimentFailedRolledBack;
+  return ExitCode.success;
+}
