@@ -70,13 +70,13 @@ export async function parseConfigText(
   options: LoadConfigOptions & { file: string; directory: string },
 ): Promise<ParseResult> {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
-  const at = (path: IssuePath, message: string): ConfigIssue => ({
+  const at = (path: IssuePath, message: string, atKey = false): ConfigIssue => ({
     path: formatPath(path),
     message,
-    ...positionOf(document, lineCounter, path),
+    ...positionOf(document, lineCounter, path, atKey),
   });
 
   for (const error of document.errors) {
@@ -105,13 +105,17 @@ export async function parseConfigText(
     validateExperiment(value, path, options.registry, at, errors);
   });
 
-  if (errors.length > 0 || !parsed.success) return { errors, warnings };
+  if (errors.length > 0 || !parsed.success) return { errors: errors.sort(byPosition), warnings };
   const config = { form, ...(parsed.data as object), plugins } as ChaosConfig;
   applyParsedExperiments(config, options.registry);
   return { config, errors, warnings };
 }
 
-type At = (path: IssuePath, message: string) => ConfigIssue;
+function byPosition(left: ConfigIssue, right: ConfigIssue): number {
+  return (left.line ?? 0) - (right.line ?? 0) || (left.column ?? 0) - (right.column ?? 0);
+}
+
+type At = (path: IssuePath, message: string, atKey?: boolean) => ConfigIssue;
 
 function interpolateDocument(document: Document, env: NodeJS.ProcessEnv, report: (path: IssuePath, message: string) => void) {
   const walk = (node: unknown, path: PropertyKey[]) => {
@@ -230,7 +234,7 @@ function zodIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[], at: At): C
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
     if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => at([...path, key], `unknown key "${key}" (check its spelling; unknown keys are not ignored)`));
+      return issue.keys.map((key) => at([...path, key], `unknown key "${key}" (check its spelling; unknown keys are not ignored)`, true));
     }
     if (issue.code === "invalid_union" && issue.errors.length > 0) {
       // Report the branch that got furthest rather than "invalid input".

@@ -1,4 +1,4 @@
-import { type Document, isCollection, isNode, type LineCounter } from "yaml";
+import { type Document, isCollection, isMap, isNode, isScalar, type LineCounter } from "yaml";
 
 export type IssuePath = ReadonlyArray<PropertyKey>;
 
@@ -11,13 +11,23 @@ export function formatPath(path: IssuePath): string {
 
 /**
  * Line and column of the deepest node on `path` that exists in the document: a missing key
- * points at the object that lacks it.
+ * points at the object that lacks it; with `atKey`, a key points at itself, not its value.
  */
-export function positionOf(document: Document, lineCounter: LineCounter, path: IssuePath): { line: number; column: number } | undefined {
+export function positionOf(
+  document: Document,
+  lineCounter: LineCounter,
+  path: IssuePath,
+  atKey = false,
+): { line: number; column: number } | undefined {
   let node: unknown = document.contents;
   let found = node;
-  for (const segment of path) {
+  for (const [index, segment] of path.entries()) {
     if (!isCollection(node)) break;
+    if (atKey && index === path.length - 1 && isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && item.key.value === segment);
+      if (isNode(pair?.key)) found = pair.key;
+      break;
+    }
     const next = node.get(typeof segment === "symbol" ? String(segment) : segment, true);
     if (!isNode(next)) break;
     node = next;

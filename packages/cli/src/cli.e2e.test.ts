@@ -1,0 +1,183 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeTempDirectory, runChaos, startChaos } from "@chaos-agents/testing";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+
+const plugin = fileURLToPath(new URL("./__fixtures__/file-skills.js", import.meta.url));
+const temp = makeTempDirectory("chaos-e2e-");
+afterAll(temp.remove);
+
+let directory: string;
+let journal: string;
+let counter = 0;
+
+/** A folder of files the plugin will overwrite; some exist before, some do not. */
+function snapshot(folder: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(folder).map((name) => [name, readFileSync(join(folder, name), "utf8")]));
+}
+
+function config(params: Record<string, unknown>, extra = ""): string {
+  const path = join(temp.path, `experiment-${++counter}.yaml`);
+  writeFileSync(
+    path,
+    `plugins: ["${plugin}"]
+experiments:
+  - name: "files"
+    target: server
+    target_config: { local: true }
+    skills:
+      - skill_name: server.fixture_overwrite
+        params: ${JSON.stringify({ directory, ...params })}
+${extra}`,
+  );
+  return path;
+}
+
+beforeEach(() => {
+  directory = join(temp.path, `data-${++counter}`);
+  mkdirSync(directory);
+  for (let index = 0; index < 5; index++) writeFileSync(join(directory, `file-${index}.txt`), `original ${index}\n`);
+  journal = join(temp.path, `journal-${counter}.sqlite`);
+});
+
+describe("chaos binary", () => {
+  it("prints its version and help, and exits 2 on a usage error", async () => {
+    expect((await runChaos(["--version"])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await runChaos(["run", "--help"]);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain("--dry-run");
+    expect((await runChaos(["explode"])).exitCode).toBe(2);
+  });
+
+  it("lists built-in and plugin skills in a table", async () => {
+    const result = await runChaos(["list-skills", "--plugin", plugin, "--target", "server"]);
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toMatch(/^SKILL\s+TARGET\s+DESCRIPTION$/);
+    expect(lines[1]).toBe("-".repeat(70));
+    expect(result.stdout).toMatch(/server\.fixture_overwrite\s+server\s+Overwrite files/);
+  });
+
+  it("runs an experiment end to end and leaves every file as it was", async () => {
+    const before = snapshot(directory);
+    const report = join(temp.path, "report.json");
+    const result = await runChaos(["run", config({ files: 8 }, '    duration: "50ms"'), "--journal", journal, "--report", report]);
+    expect(result.stderr).toContain("injected server.fixture_overwrite");
+    expect(result.exitCode).toBe(0);
+    expect(snapshot(directory)).toEqual(before);
+    const written = JSON.parse(readFileSync(report, "utf8"));
+    expect(written.experiments[0]).toMatchObject({ status: "succeeded", rollback: { steps: 8, done: 8, failed: [] } });
+    expect(result.stdout).toContain("rollback: 8/8 steps done");
+  });
+
+  it("emits JSON lines with --output json", async () => {
+    const result = await runChaos(["--output", "json", "run", config({ files: 2 }, '    duration: "0s"'), "--journal", journal]);
+    expect(result.exitCode).toBe(0);
+    const events = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(events[0]).toMatchObject({ type: "experiment_started", target: "server" });
+    expect(events.at(-1)).toMatchObject({ type: "experiment_finished", status: "succeeded" });
+  });
+
+  it("changes nothing in a dry run", async () => {
+    const before = snapshot(directory);
+    const result = await runChaos(["run", "--dry-run", config({ files: 8 }), "--journal", journal]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain("plan server.fixture_overwrite: overwrite 8 files");
+    expect(snapshot(directory)).toEqual(before);
+  });
+
+  it("exits 5 when a skill fails, after rolling back what it did", async () => {
+    const before = snapshot(directory);
+    const result = await runChaos(["run", config({ files: 8, fail_after: 3 }), "--journal", journal]);
+    expect(result.exitCode).toBe(5);
+    expect(result.stdout).toContain("fixture failure after 3 files");
+    expect(snapshot(directory)).toEqual(before);
+  });
+
+  it("on SIGINT rolls back and exits 130", async () => {
+    const before = snapshot(directory);
+    const run = startChaos(["run", config({ files: 3 }, '    duration: "1h"'), "--journal", journal]);
+    await run.waitFor("holding faults");
+    expect(snapshot(directory)).not.toEqual(before);
+    run.child.kill("SIGINT");
+    const result = await run.done;
+    expect(result.exitCode).toBe(130);
+    expect(result.stderr).toContain("SIGINT: stopping injection and rolling back");
+    expect(snapshot(directory)).toEqual(before);
+  });
+
+  it("after kill -9 mid-injection, refuses to run again, and recover restores everything exactly once", async () => {
+    const before = snapshot(directory);
+    const file = config({ files: 40, delay_ms: 25 });
+    const run = startChaos(["--output", "json", "run", file, "--journal", journal]);
+    await run.waitFor(/"done":12,/);
+    run.child.kill("SIGKILL");
+    expect((await run.done).signal).toBe("SIGKILL");
+    const changed = snapshot(directory);
+    expect(Object.keys(changed).length).toBeGreaterThanOrEqual(12);
+    expect(changed).not.toEqual(before);
+
+    const refused = await runChaos(["run", file, "--journal", journal]);
+    expect(refused.exitCode).toBe(7);
+    expect(refused.stderr).toContain("run `chaos recover` first");
+
+    const recovered = await runChaos(["recover", "--journal", journal]);
+    expect(recovered.stderr + recovered.stdout).not.toContain("error");
+    expect(recovered.exitCode).toBe(0);
+    expect(recovered.stdout).toMatch(/✓ files \[c\w+-\w+\] on local:\/\/\S+: (\d+)\/\1 steps done/);
+    expect(snapshot(directory)).toEqual(before);
+
+    const again = await runChaos(["recover", "--journal", journal]);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain("nothing to recover");
+    expect(snapshot(directory)).toEqual(before);
+  });
+
+  it("uses CHAOS_JOURNAL when no --journal is given", async () => {
+    const result = await runChaos(["run", config({ files: 1 }, '    duration: "0s"')], { CHAOS_JOURNAL: journal });
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(journal)).toBe(true);
+  });
+});
+
+describe("bad configs", () => {
+  const cases: [string, string, RegExp][] = [
+    ["malformed YAML", "experiments:\n  - name: [oops\n", /bad\.yaml:\d+:\d+: YAML: /],
+    [
+      "wrong types",
+      'experiments:\n  - name: x\n    target: database\n    target_config: { connection_url: "postgres://u:hunter2@h/d", db_type: postgres }\n    skills: [{ skill_name: db.insert_load, params: { rows_per_table: "ten" } }]\n    parallel: "no"\n',
+      /bad\.yaml:5:\d+: experiments\[0\]\.skills\[0\]\.params\.rows_per_table: expected a positive integer, got "ten"[\s\S]*bad\.yaml:6:\d+: experiments\[0\]\.parallel: expected boolean, got "no"/,
+    ],
+    [
+      "unknown skill",
+      "experiments:\n  - name: x\n    target: server\n    target_config: { local: true }\n    skills: [{ skill_name: server.dsk_fill }]\n",
+      /bad\.yaml:5:\d+: experiments\[0\]\.skills\[0\]\.skill_name: unknown skill "server\.dsk_fill"/,
+    ],
+    [
+      "unset environment variable",
+      'experiments:\n  - name: x\n    target: server\n    target_config: { local: "${IS_LOCAL}" }\n    skills: []\n',
+      /bad\.yaml:4:\d+: experiments\[0\]\.target_config\.local: environment variable IS_LOCAL is not set/,
+    ],
+  ];
+
+  it.each(cases)("%s: exits 3 with a clear message for validate and run", async (_name, text, expected) => {
+    const file = join(temp.path, "bad.yaml");
+    writeFileSync(file, text);
+    for (const command of [["validate", file], ["run", file, "--journal", journal]]) {
+      const result = await runChaos(command);
+      expect(result.exitCode).toBe(3);
+      expect(result.stderr).toMatch(expected);
+      expect(result.stderr).not.toContain("hunter2");
+    }
+  });
+
+  it("exits 3 when the file does not exist", async () => {
+    const result = await runChaos(["validate", join(temp.path, "missing.yaml")]);
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toContain("cannot read the file");
+  });
+});

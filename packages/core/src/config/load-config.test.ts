@@ -1,0 +1,147 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createRecordingTarget, makeTempDirectory } from "@chaos-agents/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConfigError } from "../errors/index.js";
+import { loadConfigFile } from "./load-config.js";
+
+const temp = makeTempDirectory();
+afterEach(() => undefined);
+
+function write(name: string, text: string): string {
+  const path = join(temp.path, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function problems(text: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
+  const { registry } = createRecordingTarget("database");
+  const file = write("bad.yaml", text);
+  try {
+    await loadConfigFile(file, { registry, env });
+  } catch (error) {
+    expect(ConfigError.isInstance(error)).toBe(true);
+    return (error as ConfigError).issues.map((issue) => `${issue.line}:${issue.column} ${issue.path}: ${issue.message}`);
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+const valid = `experiments:
+  - name: "load"
+    target: database
+    target_config: { name: "shop", password: "\${DB_PASSWORD}" }
+    skills:
+      - skill_name: "db.set_value"
+        params:
+          value: "x"
+          repeat: \${REPEAT:-3}
+    duration: "1h30m"
+    resource_filters: ["al.*"]
+`;
+
+describe("loadConfigFile", () => {
+  it("loads a valid file, interpolating the environment and applying defaults", async () => {
+    const { registry } = createRecordingTarget("database");
+    const loaded = await loadConfigFile(write("ok.yaml", valid), { registry, env: { DB_PASSWORD: "pw" } });
+    expect(loaded.config.form).toBe("experiments");
+    if (loaded.config.form !== "experiments") return;
+    const [experiment] = loaded.config.experiments;
+    expect(experiment?.target_config).toEqual({ name: "shop", password: "pw" });
+    // ${REPEAT:-3} was unquoted, so it is the number 3, as if written literally.
+    expect(experiment?.skills[0]?.params).toEqual({ value: "x", repeat: 3 });
+    expect(experiment?.parallel).toBe(false);
+    expect(experiment?.duration).toBe("1h30m");
+    expect(loaded.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("reports every problem at once, each with line, column and path", async () => {
+    const found = await problems(`experiments:
+  - name: "load"
+    target: database
+    target_config: { name: "shop" }
+    skils: []
+    skills:
+      - skill_name: "db.set_valeu"
+      - skill_name: "db.set_value"
+        params: { value: "x", repeat: "ten" }
+    duration: "5 minutes"
+`);
+    expect(found).toEqual([
+      '5:5 experiments[0].skils: unknown key "skils" (check its spelling; unknown keys are not ignored)',
+      '7:21 experiments[0].skills[0].skill_name: unknown skill "db.set_valeu"; did you mean "db.set_value"?',
+      '9:39 experiments[0].skills[1].params.repeat: expected a positive integer, got "ten"',
+      '10:15 experiments[0].duration: expected a duration such as "90s", "5m" or "1h30m", got "5 minutes"',
+    ]);
+  });
+
+  it("names an unset environment variable and where it is used", async () => {
+    const found = await problems(valid);
+    expect(found).toEqual([
+      "4:46 experiments[0].target_config.password: environment variable DB_PASSWORD is not set (set it, or give a default: ${DB_PASSWORD:-value})",
+    ]);
+  });
+
+  it("reports malformed YAML with its position", async () => {
+    const found = await problems("experiments:\n  - name: [unclosed\n");
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^\d+:\d+ : YAML: /);
+  });
+
+  it("rejects a skill of another target and a target_config the target does not accept", async () => {
+    const found = await problems(`experiments:
+  - name: "x"
+    target: database
+    target_config: { nme: "shop" }
+    skills:
+      - skill_name: "db.observe_values"
+        params: { extra: 1 }
+`);
+    expect(found).toEqual([
+      "4:20 experiments[0].target_config.name: expected string (missing)",
+      '4:22 experiments[0].target_config.nme: unknown key "nme" (check its spelling; unknown keys are not ignored)',
+      '7:19 experiments[0].skills[0].params.extra: unknown key "extra" (check its spelling; unknown keys are not ignored)',
+    ]);
+  });
+
+  it("knows the daemon and LLM forms", async () => {
+    const { registry } = createRecordingTarget("database");
+    const daemon = await loadConfigFile(
+      write(
+        "daemon.yaml",
+        `settings: { max_concurrent: 2 }
+experiments:
+  - schedule: "*/5 * * * *"
+    experiment:
+      name: nightly
+      target: database
+      target_config: { name: "shop" }
+      skills: [{ skill_name: db.set_value, params: { value: "y" } }]
+`,
+      ),
+      { registry, env: {} },
+    );
+    expect(daemon.config.form).toBe("daemon");
+    const llm = await loadConfigFile(
+      write(
+        "llm.yaml",
+        `llm: { provider: anthropic, api_key: "\${KEY:-none}", model: claude-sonnet-4-5, max_tokens: 4096 }
+mcp_servers:
+  - { name: docs, transport: stdio, command: "docs-server" }
+max_turns: 8
+`,
+      ),
+      { registry, env: {} },
+    );
+    expect(llm.config.form).toBe("llm");
+    await expect(
+      loadConfigFile(write("bad-cron.yaml", daemonWith("every day")), { registry: createRecordingTarget("database").registry, env: {} }),
+    ).rejects.toThrow(/experiments\[0\]\.schedule: not a valid cron schedule/);
+  });
+});
+
+function daemonWith(schedule: string): string {
+  return `experiments:
+  - schedule: "${schedule}"
+    experiment: { name: n, target: database, target_config: { name: s }, skills: [{ skill_name: db.set_value, params: { value: v } }] }
+`;
+}

@@ -1,0 +1,213 @@
+import { readFileSync } from "node:fs";
+import type { Logger } from "@chaos-agents/core";
+import ssh2 from "ssh2";
+import type { HostKeyPolicy } from "../server-config.js";
+import { buildCommand } from "./build-command.js";
+import { expandHome } from "./expand-home.js";
+import { defaultExecTimeoutMs, type ExecOptions, type ExecResult, type HostConnection } from "./host-connection.js";
+import {
+  appendKnownHost,
+  entriesFor,
+  fingerprint,
+  hostKeyAlgorithmsFor,
+  keyTypeOf,
+  knownHostName,
+  readKnownHosts,
+  verifyHostKey,
+} from "./known-hosts.js";
+
+export type SshAuth =
+  | { type: "key"; private_key_path: string; passphrase?: string }
+  | { type: "agent"; socket?: string }
+  | { type: "password"; password: string };
+
+export interface SshConnectionOptions {
+  host: string;
+  port: number;
+  username: string;
+  auth: SshAuth;
+  hostKeyPolicy: HostKeyPolicy;
+  knownHostsPath: string;
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  sudo: boolean;
+  log: Logger;
+}
+
+/** Raised when the host's key is not the one known_hosts holds; never retried. */
+export class HostKeyError extends Error {}
+
+/**
+ * Runs commands over SSH (ssh2). Connects on first use and again after the connection
+ * dropped, so a rollback after a network blip reconnects by itself.
+ */
+export function createSshConnection(options: SshConnectionOptions): HostConnection {
+  let client: ssh2.Client | undefined;
+  let connecting: Promise<ssh2.Client> | undefined;
+  let closed = false;
+
+  const connect = (): Promise<ssh2.Client> => {
+    if (client) return Promise.resolve(client);
+    connecting ??= openClient(options).then(
+      (opened) => {
+        connecting = undefined;
+        if (closed) {
+          opened.end();
+          throw new Error("connection closed");
+        }
+        client = opened;
+        const forget = () => {
+          if (client === opened) client = undefined;
+        };
+        opened.on("close", forget);
+        opened.on("error", forget);
+        return opened;
+      },
+      (error) => {
+        connecting = undefined;
+        throw error;
+      },
+    );
+    return connecting;
+  };
+
+  const exec = async (command: readonly string[] | { script: string }, execOptions: ExecOptions = {}): Promise<ExecResult> => {
+    const text = buildCommand(command, execOptions.sudo ?? options.sudo);
+    // A channel that could not even open means the command never ran: one fresh connection may retry it.
+    for (let attempt = 1; ; attempt++) {
+      const current = await connect();
+      try {
+        return await runOnChannel(current, text, execOptions);
+      } catch (error) {
+        if (!(error instanceof ChannelOpenError) || attempt >= 2) throw error;
+        if (client === current) client = undefined;
+        current.end();
+      }
+    }
+  };
+
+  return {
+    key: options.port === 22 ? options.host : `${options.host}:${options.port}`,
+    identity: `ssh://${options.username}@${options.host}:${options.port}`,
+    sudo: options.sudo,
+    exec,
+    close: async () => {
+      closed = true;
+      client?.end();
+      client = undefined;
+    },
+  };
+}
+
+class ChannelOpenError extends Error {}
+
+function openClient(options: SshConnectionOptions): Promise<ssh2.Client> {
+  const name = knownHostName(options.host, options.port);
+  const knownHostsPath = expandHome(options.knownHostsPath);
+  const entries = options.hostKeyPolicy === "off" ? [] : readKnownHosts(knownHostsPath);
+  const known = entriesFor(entries, name);
+  if (options.hostKeyPolicy === "strict" && known.length === 0) {
+    return Promise.reject(
+      new HostKeyError(`${name} is not in ${knownHostsPath} (host_key_policy: strict); add it with \`ssh-keyscan -p ${options.port} ${options.host}\` after checking its fingerprint`),
+    );
+  }
+  if (options.hostKeyPolicy === "off") {
+    options.log.warn(`HOST KEY CHECKING IS OFF for ${name}: anyone on the network path can impersonate this host`);
+  }
+  let hostKeyProblem: HostKeyError | undefined;
+  const hostVerifier = (key: Buffer): boolean => {
+    if (options.hostKeyPolicy === "off") return true;
+    const verdict = verifyHostKey(entries, name, key);
+    if (verdict === "match") return true;
+    if (verdict === "unknown" && options.hostKeyPolicy === "accept-new") {
+      appendKnownHost(knownHostsPath, name, key);
+      options.log.warn(`learned the host key of ${name} (${keyTypeOf(key)} ${fingerprint(key)}) into ${knownHostsPath}`);
+      return true;
+    }
+    hostKeyProblem = new HostKeyError(
+      verdict === "mismatch"
+        ? `HOST KEY MISMATCH for ${name}: it presented ${keyTypeOf(key)} ${fingerprint(key)}, which is not the key in ${knownHostsPath}; refusing to connect (possible man-in-the-middle)`
+        : `the host key of ${name} (${fingerprint(key)}) is ${verdict} in ${knownHostsPath}; refusing to connect`,
+    );
+    return false;
+  };
+
+  const config: ssh2.ConnectConfig = {
+    host: options.host,
+    port: options.port,
+    username: options.username,
+    readyTimeout: options.connectTimeoutMs,
+    keepaliveInterval: options.keepaliveIntervalMs,
+    keepaliveCountMax: 3,
+    hostVerifier,
+  };
+  const algorithms = hostKeyAlgorithmsFor(known);
+  if (algorithms.length > 0) config.algorithms = { serverHostKey: algorithms as ssh2.ServerHostKeyAlgorithm[] };
+  try {
+    applyAuth(config, options.auth);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.once("ready", () => resolve(client));
+    client.once("error", (error) => reject(hostKeyProblem ?? error));
+    client.connect(config);
+  });
+}
+
+function applyAuth(config: ssh2.ConnectConfig, auth: SshAuth): void {
+  if (auth.type === "key") {
+    config.privateKey = readFileSync(expandHome(auth.private_key_path));
+    if (auth.passphrase !== undefined) config.passphrase = auth.passphrase;
+  } else if (auth.type === "agent") {
+    const socket = auth.socket ?? process.env.SSH_AUTH_SOCK;
+    if (!socket) throw new Error("auth type agent needs `socket` or SSH_AUTH_SOCK");
+    config.agent = expandHome(socket);
+  } else {
+    config.password = auth.password;
+  }
+}
+
+function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions): Promise<ExecResult> {
+  const timeoutMs = options.timeoutMs ?? defaultExecTimeoutMs;
+  return new Promise((resolve, reject) => {
+    let channel: ssh2.ClientChannel | undefined;
+    const timer = setTimeout(() => {
+      channel?.close();
+      reject(new Error(`command timed out after ${timeoutMs} ms: ${text.slice(0, 120)}`));
+    }, timeoutMs);
+    try {
+      client.exec(text, (error, stream) => {
+        if (error) {
+          clearTimeout(timer);
+          reject(new ChannelOpenError(error.message));
+          return;
+        }
+        channel = stream;
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        let exitCode: number | null = null;
+        stream.on("data", (chunk: Buffer) => stdout.push(chunk));
+        stream.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        stream.on("exit", (code: number | null) => {
+          exitCode = typeof code === "number" ? code : null;
+        });
+        stream.on("close", () => {
+          clearTimeout(timer);
+          resolve({ stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString(), exitCode });
+        });
+        stream.on("error", (streamError: Error) => {
+          clearTimeout(timer);
+          reject(streamError);
+        });
+        stream.end(options.stdin ?? "");
+      });
+    } catch (error) {
+      clearTimeout(timer);
+      // ssh2 throws synchronously when the connection is already gone: the command never ran.
+      reject(new ChannelOpenError((error as Error).message));
+    }
+  });
+}
