@@ -167,7 +167,10 @@ describe("bad configs", () => {
   it.each(cases)("%s: exits 3 with a clear message for validate and run", async (_name, text, expected) => {
     const file = join(temp.path, "bad.yaml");
     writeFileSync(file, text);
-    for (const command of [["validate", file], ["run", file, "--journal", journal]]) {
+    for (const command of [
+      ["validate", file],
+      ["run", file, "--journal", journal],
+    ]) {
       const result = await runChaos(command);
       expect(result.exitCode).toBe(3);
       expect(result.stderr).toMatch(expected);

@@ -1,15 +1,78 @@
-import type { AnySkill, Target, TargetSession } from "@chaos-agents/core";
-import { z } from "zod";
+import { ConnectionError, redactText, type Target } from "@chaos-agents/core";
+import { type DatabaseConfig, databaseConfigSchema } from "./database-config.js";
+import type { DatabaseSession } from "./database-session.js";
+import type { DatabaseSchema } from "./discovery/database-schema.js";
+import { discoverMysql } from "./discovery/discover-mysql.js";
+import { discoverPostgres } from "./discovery/discover-postgres.js";
+import { dialectFor } from "./sql/dialect.js";
+import { createMysqlClient } from "./sql/mysql-client.js";
+import { createPostgresClient } from "./sql/postgres-client.js";
 
-export const databaseSkills: AnySkill[] = [];
+/** The connection URL without its password: what the journal and reports show. */
+export function databaseIdentity(config: Pick<DatabaseConfig, "connection_url">): string {
+  try {
+    const url = new URL(config.connection_url);
+    url.password = "";
+    url.search = "";
+    return url.toString();
+  } catch {
+    return redactText(config.connection_url);
+  }
+}
 
-export function createDatabaseTarget(): Target<{ connection_url: string }, TargetSession> {
+/** PostgreSQL and MySQL/MariaDB: schema discovery and db.* skills. */
+export function createDatabaseTarget(): Target<DatabaseConfig, DatabaseSession> {
   return {
     kind: "database",
-    configSchema: z.object({ connection_url: z.string(), db_type: z.enum(["postgres", "mysql"]) }),
-    identify: (config) => config.connection_url,
-    async connect() {
-      throw new Error("todo");
+    configSchema: databaseConfigSchema,
+    identify: databaseIdentity,
+    async connect(config, context) {
+      const connectionTag = `chaos-${context.experimentId}`;
+      const client = config.db_type === "postgres" ? createPostgresClient(config) : createMysqlClient(config);
+      const identity = databaseIdentity(config);
+      try {
+        await client.query("SELECT 1");
+      } catch (error) {
+        await client.close().catch(() => undefined);
+        throw new ConnectionError(identity, redactText((error as Error).message), { cause: error });
+      }
+      let cached: DatabaseSchema | undefined;
+      const schema = async (refresh = false) => {
+        if (!cached || refresh) {
+          cached =
+            config.db_type === "postgres" ? await discoverPostgres(client, config.schemas) : await discoverMysql(client, config.schemas);
+        }
+        return cached;
+      };
+      return {
+        identity,
+        config,
+        client,
+        connectionTag,
+        dialect: dialectFor(config.db_type),
+        schema,
+        async discover() {
+          const discovered = await schema(true);
+          return {
+            resources: discovered.tables.map((table) => ({
+              kind: "table",
+              name: table.qualifiedName,
+              details: { estimatedRows: table.estimatedRows, columns: table.columns.length, primaryKey: table.primaryKey },
+            })),
+            facts: { serverVersion: discovered.serverVersion, database: discovered.database, dbType: config.db_type },
+          };
+        },
+        close: () => client.close(),
+      };
+    },
+    async sweep(session, experimentId) {
+      // Held connections and locks die with the chaos process; this catches any that did not.
+      if (session.config.db_type !== "postgres") return [];
+      const { rows } = await session.client.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)",
+        [`chaos-${experimentId}`],
+      );
+      return rows.map((row) => `terminated backend ${row.pid}`);
     },
   };
 }

@@ -1,5 +1,9 @@
 /** Runs `work` over `items` with at most `limit` running at once; results keep the input order. */
-export async function mapWithLimit<Item, Result>(items: readonly Item[], limit: number, work: (item: Item) => Promise<Result>): Promise<Result[]> {
+export async function mapWithLimit<Item, Result>(
+  items: readonly Item[],
+  limit: number,
+  work: (item: Item) => Promise<Result>,
+): Promise<Result[]> {
   const results: Result[] = new Array(items.length);
   let next = 0;
   const lane = async () => {

@@ -56,7 +56,11 @@ export function createRecordingTarget(kind: TargetKind = "server", world: Record
   };
 
   const rollbackFailures = new Map<string, number>();
-  const setValue = defineSkill<{ names?: string[]; value: string; repeat: number }, TargetSession, { name: string; before: string; after: string }>({
+  const setValue = defineSkill<
+    { names?: string[]; value: string; repeat: number },
+    TargetSession,
+    { name: string; before: string; after: string }
+  >({
     name: `${prefixOf(kind)}.set_value`,
     target: kind,
     description: "Set discovered values (test skill)",

@@ -1,7 +1,7 @@
 import { createRecordingTarget, newWorld, type RecordingFaults } from "@chaos-agents/testing";
 import { describe, expect, it } from "vitest";
 import type { ParsedExperiment } from "../config/config-schema.js";
-import { ChaosError, ConnectionError, ExitCode, UnfinishedExperimentError } from "../errors/index.js";
+import { type ChaosError, ConnectionError, ExitCode, UnfinishedExperimentError } from "../errors/index.js";
 import type { ChaosEvent } from "../events/chaos-event.js";
 import { EventBus } from "../events/event-bus.js";
 import { openSqliteJournal } from "../journal/sqlite-journal.js";
@@ -64,7 +64,10 @@ describe("runExperiment", () => {
 
   it("refuses bad params before changing anything, with an invalid-config exit code", async () => {
     const { world, journal, options } = setup();
-    const run = runExperiment(experiment({ skills: [{ skill_name: "server.set_value", params: { value: "x", names: ["nope"] } }] }), options);
+    const run = runExperiment(
+      experiment({ skills: [{ skill_name: "server.set_value", params: { value: "x", names: ["nope"] } }] }),
+      options,
+    );
     await expect(run).rejects.toMatchObject({ exitCode: ExitCode.invalidConfig, message: expect.stringContaining("no value named nope") });
     expect(world.calls).toEqual([]);
     expect(journal.unfinishedExperiments()).toEqual([]);
@@ -102,7 +105,10 @@ describe("runExperiment", () => {
 
   it("stops load started by inject when the hold ends, and keeps its measurements", async () => {
     const { world, options } = setup();
-    const report = await runExperiment(experiment({ duration: "30ms", skills: [{ skill_name: "server.observe_values", params: {} }] }), options);
+    const report = await runExperiment(
+      experiment({ duration: "30ms", skills: [{ skill_name: "server.observe_values", params: {} }] }),
+      options,
+    );
     expect(world.calls).toEqual(["observe:start", "observe:stop"]);
     expect(report.skills[0]?.metrics?.reads).toBeGreaterThan(0);
     expect(report.rollback.steps).toBe(0);

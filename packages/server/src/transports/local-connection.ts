@@ -17,14 +17,19 @@ export function createLocalConnection(options: { sudo?: boolean } = {}): HostCon
 
 function runLocally(commandText: string, options: ExecOptions): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", commandText], { stdio: ["pipe", "pipe", "pipe"] });
+    // Its own process group, so a timeout ends the whole command, not only the shell.
+    const child = spawn("/bin/sh", ["-c", commandText], { stdio: ["pipe", "pipe", "pipe"], detached: true });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    let timedOut = false;
+    const timeoutMs = options.timeoutMs ?? defaultExecTimeoutMs;
     const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, options.timeoutMs ?? defaultExecTimeoutMs);
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      reject(new Error(`command timed out after ${timeoutMs} ms: ${commandText.slice(0, 120)}`));
+    }, timeoutMs);
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     child.on("error", (error) => {
@@ -33,9 +38,7 @@ function runLocally(commandText: string, options: ExecOptions): Promise<ExecResu
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      const result = { stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString(), exitCode: code };
-      if (timedOut) reject(new Error(`command timed out after ${options.timeoutMs ?? defaultExecTimeoutMs} ms: ${commandText.slice(0, 120)}`));
-      else resolve(result);
+      resolve({ stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString(), exitCode: code });
     });
     // A command that does not read stdin may close it early; that is not an error.
     child.stdin.on("error", () => undefined);

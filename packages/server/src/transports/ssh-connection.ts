@@ -108,7 +108,9 @@ function openClient(options: SshConnectionOptions): Promise<ssh2.Client> {
   const known = entriesFor(entries, name);
   if (options.hostKeyPolicy === "strict" && known.length === 0) {
     return Promise.reject(
-      new HostKeyError(`${name} is not in ${knownHostsPath} (host_key_policy: strict); add it with \`ssh-keyscan -p ${options.port} ${options.host}\` after checking its fingerprint`),
+      new HostKeyError(
+        `${name} is not in ${knownHostsPath} (host_key_policy: strict); add it with \`ssh-keyscan -p ${options.port} ${options.host}\` after checking its fingerprint`,
+      ),
     );
   }
   if (options.hostKeyPolicy === "off") {

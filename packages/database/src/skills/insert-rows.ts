@@ -1,0 +1,101 @@
+import type { UndoJournal } from "@chaos-agents/core";
+import type { DatabaseSession } from "../database-session.js";
+import { type Column, columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
+import { keyText, toKeys } from "../sql/key-sets.js";
+import type { SqlExecutor } from "../sql/sql-client.js";
+
+/** Undo of one committed INSERT batch: the keys of exactly the rows chaos wrote. */
+export interface InsertUndo {
+  [key: string]: string | string[] | string[][];
+  table: string;
+  keyColumns: string[];
+  keys: string[][];
+}
+
+/**
+ * Inserts one batch and journals the keys of the new rows before COMMIT (write-ahead): a
+ * crash before the journal write leaves nothing committed, a crash after it leaves keys
+ * whose undo is a harmless no-op if the COMMIT never happened.
+ */
+export async function insertBatch(
+  session: DatabaseSession,
+  table: Table,
+  columns: Column[],
+  rows: (string | null)[][],
+  journal: UndoJournal,
+): Promise<string[][]> {
+  const keyColumns = (rowKeyOf(table) ?? []).map((name) => columnOf(table, name));
+  const undo = (keys: string[][]): InsertUndo => ({
+    table: table.qualifiedName,
+    keyColumns: keyColumns.map((column) => column.name),
+    keys,
+  });
+  const { dialect } = session;
+  const schema = await session.schema();
+
+  if (dialect.kind === "postgres") {
+    return session.client.transaction(async (executor) => {
+      const names = columns.map((column) => dialect.quote(column.name)).join(", ");
+      const casts = columns.map((column, index) => `u.c${index}::${column.sqlType}`).join(", ");
+      const arrays = columns.map((_, index) => `$${index + 1}::text[]`).join(", ");
+      const aliases = columns.map((_, index) => `c${index}`).join(", ");
+      const { rows: inserted } = await executor.query(
+        `INSERT INTO ${dialect.table(table)} (${names}) SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases}) RETURNING ${keyText(dialect, keyColumns)}`,
+        columns.map((_, index) => rows.map((row) => row[index] ?? null)),
+      );
+      const keys = toKeys(inserted, keyColumns.length);
+      journal.record(undo(keys));
+      return keys;
+    });
+  }
+
+  const values = `(${columns.map((column) => dialect.fromText("?", column)).join(", ")})`;
+  const insert = `INSERT INTO ${dialect.table(table)} (${columns.map((column) => dialect.quote(column.name)).join(", ")}) VALUES `;
+  const params = rows.flat();
+  if (schema.supportsReturning) {
+    return session.client.transaction(async (executor) => {
+      const { rows: inserted } = await executor.query(
+        `${insert}${rows.map(() => values).join(", ")} RETURNING ${keyText(dialect, keyColumns)}`,
+        params,
+      );
+      const keys = toKeys(inserted, keyColumns.length);
+      journal.record(undo(keys));
+      return keys;
+    });
+  }
+
+  // MySQL has no RETURNING. Keys chaos writes itself are known once the INSERT succeeded
+  // (a duplicate would have failed it, so they cannot be an application's); an
+  // auto-increment key is read from LAST_INSERT_ID() row by row, the one provable way.
+  const written = keyColumns.map((column) => columns.findIndex((candidate) => candidate.name === column.name));
+  if (written.every((index) => index >= 0)) {
+    return session.client.transaction(async (executor) => {
+      await executor.query(`${insert}${rows.map(() => values).join(", ")}`, params);
+      const keys = rows.map((row) => written.map((index) => String(row[index])));
+      journal.record(undo(keys));
+      return keys;
+    });
+  }
+  return session.client.transaction(async (executor) => {
+    const keys: string[][] = [];
+    for (const row of rows) keys.push(await insertOneReadingAutoIncrement(executor, `${insert}${values}`, row, keyColumns, columns));
+    journal.record(undo(keys));
+    return keys;
+  });
+}
+
+async function insertOneReadingAutoIncrement(
+  executor: SqlExecutor,
+  sql: string,
+  row: (string | null)[],
+  keyColumns: Column[],
+  columns: Column[],
+): Promise<string[]> {
+  await executor.query(sql, row);
+  const { rows } = await executor.query<{ id: string }>("SELECT CAST(LAST_INSERT_ID() AS CHAR) AS id");
+  const id = rows[0]?.id ?? "0";
+  return keyColumns.map((column) => {
+    const index = columns.findIndex((candidate) => candidate.name === column.name);
+    return index >= 0 ? String(row[index]) : id;
+  });
+}

@@ -1,0 +1,71 @@
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import type { DatabaseConfig } from "../database-config.js";
+import type { QueryResult, SqlClient, SqlConnection, SqlExecutor } from "./sql-client.js";
+
+// Fixed session settings make a value's text form the same in every session, so a
+// before-image journaled by `chaos run` compares equal in `chaos recover`.
+const sessionOptions = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=1";
+
+function clientConfig(config: DatabaseConfig, applicationName: string): pg.ClientConfig {
+  return {
+    connectionString: config.connection_url.replace(/^postgresql:/, "postgres:"),
+    application_name: applicationName,
+    options: sessionOptions,
+    ssl: config.tls?.enabled
+      ? {
+          rejectUnauthorized: config.tls.reject_unauthorized,
+          ca: config.tls.ca_file ? readFileSync(config.tls.ca_file, "utf8") : undefined,
+          cert: config.tls.cert_file ? readFileSync(config.tls.cert_file, "utf8") : undefined,
+          key: config.tls.key_file ? readFileSync(config.tls.key_file, "utf8") : undefined,
+        }
+      : undefined,
+    connectionTimeoutMillis: 10_000,
+  };
+}
+
+async function run<Row>(executor: pg.Pool | pg.PoolClient | pg.Client, sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
+  const result = await executor.query(sql, params as unknown[]);
+  return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+}
+
+export function createPostgresClient(config: DatabaseConfig, applicationName = "chaos-agents"): SqlClient {
+  const pool = new pg.Pool({ ...clientConfig(config, applicationName), max: config.pool_size });
+  // A backend terminated while idle in the pool must not crash the process; the pool replaces it.
+  pool.on("error", () => undefined);
+  return {
+    query: (sql, params) => run(pool, sql, params),
+    async transaction(work) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query("BEGIN");
+        const executor: SqlExecutor = { query: (sql, params) => run(client, sql, params) };
+        const result = await work(executor);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async connect(tag) {
+      const client = new pg.Client(clientConfig(config, tag));
+      client.on("error", () => undefined);
+      await client.connect();
+      const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      return {
+        serverId: rows[0]?.pid ?? 0,
+        query: (sql, params) => run(client, sql, params),
+        close: () => client.end().catch(() => undefined),
+      };
+    },
+    close: () => pool.end(),
+  };
+}
+
+export type { SqlConnection };

@@ -1,0 +1,26 @@
+/** Rows and how many rows a statement touched. */
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+/** Runs statements on one connection (or on whichever pooled one is free). */
+export interface SqlExecutor {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
+}
+
+/** A connection of its own, outside the pool: for held locks, held connections and load workers. */
+export interface SqlConnection extends SqlExecutor {
+  /** The server's id of this connection (PostgreSQL backend PID, MySQL connection id). */
+  readonly serverId: number;
+  close(): Promise<void>;
+}
+
+/** The one way every skill talks to a database, whatever the dialect. */
+export interface SqlClient extends SqlExecutor {
+  /** BEGIN … work … COMMIT on one pooled connection; ROLLBACK if work throws. */
+  transaction<T>(work: (executor: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Opens a dedicated connection tagged with `tag` (application_name on PostgreSQL). */
+  connect(tag: string): Promise<SqlConnection>;
+  close(): Promise<void>;
+}

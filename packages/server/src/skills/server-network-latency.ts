@@ -1,0 +1,185 @@
+import { defineSkill, SkillError } from "@chaos-agents/core";
+import { z } from "zod";
+import { runSkillScript } from "../host/host-script.js";
+import type { ServerSession } from "../server-session.js";
+import { shellQuote } from "../shell-quote.js";
+import { forEachTarget, type HostUndo, hostsIn, journalAndArm, newDeadManKey, refuse, rollBackWithScript } from "./skill-support.js";
+
+const name = "server.network_latency";
+
+/** Root qdisc handle chaos uses: rollback deletes a root qdisc only while it still has this handle. */
+export const chaosQdiscHandle = "c4a0:";
+
+const params = z
+  .strictObject({
+    /** Network interface (e.g. eth0). */
+    interface: z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, "expected an interface name such as eth0"),
+    delay_ms: z.number().int().min(0).max(60_000).default(0),
+    jitter_ms: z.number().int().min(0).max(60_000).default(0),
+    /** Packet loss, applied with iptables `-m statistic` (works without netem). */
+    loss_percent: z.number().min(0).max(100).default(0),
+    corruption_percent: z.number().min(0).max(100).default(0),
+    /** Bandwidth limit through tbf, e.g. "1mbit". */
+    rate: z
+      .string()
+      .regex(/^\d+(\.\d+)?(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/, 'expected a tc rate such as "1mbit"')
+      .optional(),
+    /** Extra local TCP ports whose outgoing traffic is left alone (the SSH session always is). */
+    exclude_ports: z.array(z.number().int().min(1).max(65535)).default([]),
+  })
+  .refine(
+    (value) =>
+      value.delay_ms > 0 || value.jitter_ms > 0 || value.loss_percent > 0 || value.corruption_percent > 0 || value.rate !== undefined,
+    "expected at least one of delay_ms, jitter_ms, loss_percent, corruption_percent or rate",
+  );
+
+type Params = z.output<typeof params>;
+
+export interface NetworkUndo extends HostUndo {
+  interface: string;
+  /** `qdisc`: the root qdisc tree chaos added; `iptables`: the chain dropping packets. */
+  mechanism: "qdisc" | "iptables";
+  chain: string;
+}
+
+/** The tc commands: a prio root whose band 1:1 (filtered SSH and excluded ports) is untouched and band 1:2 gets netem and/or tbf. */
+export function qdiscCommands(parameters: Params, device: string, excludedPorts: number[]): string[] {
+  const dev = shellQuote(device);
+  const major = chaosQdiscHandle;
+  const commands = [`tc qdisc add dev ${dev} root handle ${major} prio bands 2 priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1`];
+  for (const port of excludedPorts) {
+    commands.push(
+      `tc filter add dev ${dev} parent ${major} protocol ip prio 1 u32 match ip sport ${port} 0xffff flowid ${major.replace(":", "")}:1`,
+    );
+  }
+  const wantsNetem = parameters.delay_ms > 0 || parameters.jitter_ms > 0 || parameters.corruption_percent > 0;
+  let parent = `${major.replace(":", "")}:2`;
+  if (wantsNetem) {
+    const delay =
+      parameters.delay_ms > 0 || parameters.jitter_ms > 0
+        ? ` delay ${parameters.delay_ms}ms${parameters.jitter_ms > 0 ? ` ${parameters.jitter_ms}ms` : ""}`
+        : "";
+    const corrupt = parameters.corruption_percent > 0 ? ` corrupt ${parameters.corruption_percent}%` : "";
+    commands.push(`tc qdisc add dev ${dev} parent ${parent} handle c4a1: netem${delay}${corrupt}`);
+    parent = "c4a1:";
+  }
+  if (parameters.rate)
+    commands.push(`tc qdisc add dev ${dev} parent ${parent} handle c4a2: tbf rate ${parameters.rate} burst 32kbit latency 400ms`);
+  return commands;
+}
+
+/** The iptables commands: a chain that spares excluded ports and drops a random share of the rest. */
+export function lossCommands(lossPercent: number, device: string, chain: string, excludedPorts: number[]): string[] {
+  const probability = (lossPercent / 100).toFixed(4);
+  return [
+    `iptables -w -N ${chain}`,
+    ...excludedPorts.map((port) => `iptables -w -A ${chain} -p tcp --sport ${port} -j RETURN`),
+    `iptables -w -A ${chain} -m statistic --mode random --probability ${probability} -j DROP`,
+    `iptables -w -I OUTPUT -o ${shellQuote(device)} -j ${chain}`,
+  ];
+}
+
+function undoScript(undo: NetworkUndo): string {
+  const dev = shellQuote(undo.interface);
+  if (undo.mechanism === "qdisc") {
+    return `if tc qdisc show dev ${dev} 2>/dev/null | grep -q "qdisc prio ${chaosQdiscHandle} root"; then tc qdisc del dev ${dev} root && echo ${shellQuote(`note: removed the chaos qdisc from ${undo.interface}`)}
+else echo ${shellQuote(`note: no chaos qdisc on ${undo.interface}`)}; fi`;
+  }
+  return `while iptables -w -C OUTPUT -o ${dev} -j ${undo.chain} 2>/dev/null; do iptables -w -D OUTPUT -o ${dev} -j ${undo.chain}; done
+if iptables -w -n -L ${undo.chain} >/dev/null 2>&1; then iptables -w -F ${undo.chain} && iptables -w -X ${undo.chain} && echo ${shellQuote(`note: removed iptables chain ${undo.chain}`)}; fi
+true`;
+}
+
+export const serverNetworkLatency = defineSkill<Params, ServerSession, NetworkUndo>({
+  name,
+  target: "server",
+  description:
+    "Degrade an interface: tc netem delay/jitter/corruption, tbf rate limit, iptables random loss; the agent's SSH session is always excluded. Rollback deletes the qdisc and chain.",
+  params,
+  reversible: true,
+  async plan({ params: parameters, inventory, session }) {
+    const hosts = hostsIn(inventory);
+    if (hosts.length === 0) refuse(name, "no host is selected (check resource_filters)");
+    await forEachTarget(session, hosts, async (key) => {
+      const host = session.host(key);
+      const facts = await host.facts();
+      const needsTc =
+        parameters.delay_ms > 0 || parameters.jitter_ms > 0 || parameters.corruption_percent > 0 || parameters.rate !== undefined;
+      if (needsTc && !facts.tools.includes("tc")) refuse(name, `${key} has no tc (iproute2)`);
+      if (parameters.loss_percent > 0 && !facts.tools.includes("iptables"))
+        refuse(name, `${key} has no iptables (needed for loss_percent)`);
+      const root = await runSkillScript(
+        name,
+        host.connection,
+        "reading qdiscs",
+        `[ -d /sys/class/net/${shellQuote(parameters.interface)} ] || { echo missing; exit 0; }; tc qdisc show dev ${shellQuote(parameters.interface)} root 2>/dev/null | head -1`,
+      );
+      if (root.trim() === "missing") refuse(name, `${key} has no interface ${parameters.interface}`);
+      // A root qdisc someone configured (non-zero handle) would be replaced; chaos refuses instead of destroying it.
+      if (needsTc && /qdisc \S+ [1-9a-f][0-9a-f]*: root/.test(root))
+        refuse(name, `${key}: ${parameters.interface} already has a configured root qdisc (${root.trim()}); refusing to replace it`);
+    });
+    return {
+      targets: hosts.map((host) => `${host}/host`),
+      summary: `degrade ${parameters.interface} on ${hosts.join(", ")} (delay ${parameters.delay_ms}ms ± ${parameters.jitter_ms}ms, loss ${parameters.loss_percent}%, corruption ${parameters.corruption_percent}%${parameters.rate ? `, rate ${parameters.rate}` : ""}; SSH excluded)`,
+      details: { hosts },
+    };
+  },
+  async inject(context) {
+    const { hosts } = context.plan.details as { hosts: string[] };
+    const parameters = context.params;
+    const done = await forEachTarget(context.session, hosts, async (key) => {
+      const host = context.session.host(key);
+      const facts = await host.facts();
+      const excluded = [...new Set([...(facts.sshPort ? [facts.sshPort] : []), ...parameters.exclude_ports])];
+      const applied: string[] = [];
+      const needsTc =
+        parameters.delay_ms > 0 || parameters.jitter_ms > 0 || parameters.corruption_percent > 0 || parameters.rate !== undefined;
+      if (needsTc) {
+        const undo: NetworkUndo = {
+          host: key,
+          deadManKey: newDeadManKey(),
+          interface: parameters.interface,
+          mechanism: "qdisc",
+          chain: "",
+        };
+        await journalAndArm(context, undo, undoScript(undo));
+        try {
+          await runSkillScript(
+            name,
+            host.connection,
+            "adding qdiscs",
+            `set -e\n${qdiscCommands(parameters, parameters.interface, excluded).join("\n")}`,
+          );
+        } catch (error) {
+          const message = (error as Error).message;
+          if (/unknown|No such file/i.test(message) && /netem/.test(qdiscCommands(parameters, parameters.interface, excluded).join(" "))) {
+            throw new SkillError(
+              name,
+              `${key}: this kernel has no netem qdisc (sch_netem); delay, jitter and corruption are unavailable there. ${message}`,
+              { cause: error },
+            );
+          }
+          throw error;
+        }
+        applied.push("tc");
+      }
+      if (parameters.loss_percent > 0) {
+        const deadManKey = newDeadManKey();
+        const chain = `CHAOS-${context.experimentId.replace(/[^A-Za-z0-9]/g, "").slice(-8)}-${deadManKey.slice(-4)}`;
+        const undo: NetworkUndo = { host: key, deadManKey, interface: parameters.interface, mechanism: "iptables", chain };
+        await journalAndArm(context, undo, undoScript(undo));
+        await runSkillScript(
+          name,
+          host.connection,
+          "adding the loss chain",
+          `set -e\n${lossCommands(parameters.loss_percent, parameters.interface, chain, excluded).join("\n")}`,
+        );
+        applied.push(`iptables ${chain}`);
+      }
+      return `${key}:${parameters.interface} (${applied.join(", ")})`;
+    });
+    return { summary: `degraded ${done.join(", ")}` };
+  },
+  rollback: (context, undo) => rollBackWithScript(context, undo, `restoring ${undo.interface}`, undoScript(undo)),
+});

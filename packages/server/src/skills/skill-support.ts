@@ -1,0 +1,102 @@
+import { randomBytes } from "node:crypto";
+import {
+  type InjectContext,
+  type Inventory,
+  type JsonValue,
+  parseDuration,
+  type Resource,
+  type RollbackContext,
+  type RollbackResult,
+  SkillError,
+} from "@chaos-agents/core";
+import { z } from "zod";
+import { mapWithLimit } from "../concurrency.js";
+import { armDeadMan, disarmDeadMan } from "../host/dead-man-switch.js";
+import { runScript } from "../host/host-script.js";
+import type { ServerSession } from "../server-session.js";
+import { parseSize } from "../size.js";
+
+/** Fields every server undo record carries: which host, and which dead-man script is its twin there. */
+export interface HostUndo {
+  [key: string]: JsonValue;
+  host: string;
+  /** Names the fault's undo script on the host (sortable by time, so the timer runs newest first). */
+  deadManKey: string;
+}
+
+/** A new dead-man key: time first so `ls -r` lists the newest fault first. */
+export function newDeadManKey(): string {
+  return `${Date.now().toString().padStart(15, "0")}-${randomBytes(4).toString("hex")}`;
+}
+
+/** "5GB", "512MiB", or a number of bytes. */
+export const sizeText = () =>
+  z
+    .union([z.string(), z.number()])
+    .refine((value) => parseSize(value) !== undefined, 'expected a size such as "512MB", "5GiB" or a number of bytes');
+
+/** Resources of one kind, grouped by host. */
+export function resourcesOf(inventory: Inventory, kind: string): Resource[] {
+  return inventory.resources.filter((resource) => resource.kind === kind);
+}
+
+export function hostOf(resource: Resource): string {
+  return String(resource.details?.host ?? "");
+}
+
+/** Hosts the inventory still holds after `resource_filters`. */
+export function hostsIn(inventory: Inventory): string[] {
+  return resourcesOf(inventory, "host").map(hostOf);
+}
+
+/** Turns a refusal into the SkillError of `skill`, so plan() reports what is wrong before anything changes. */
+export function refuse(skill: string, message: string): never {
+  throw new SkillError(skill, message);
+}
+
+/**
+ * Write-ahead for one host-level change: the journal first (durable when it returns), then
+ * the same undo as a script on the host for the dead-man's switch; only then may the caller mutate.
+ */
+export async function journalAndArm<Params, Undo extends HostUndo>(
+  context: InjectContext<Params, ServerSession>,
+  undo: Undo,
+  undoScript: string,
+): Promise<void> {
+  context.journal.record(undo);
+  const { dead_man_switch: deadMan } = context.session.config;
+  if (!deadMan.enabled) return;
+  const graceMs = parseDuration(deadMan.grace) ?? 300_000;
+  await armDeadMan(context.session.host(undo.host), context.experimentId, undo.deadManKey, undoScript, context.durationMs + graceMs);
+}
+
+/**
+ * Runs a fault's undo script on its host, then disarms its dead-man twin. Scripts print
+ * `conflict: …` for what someone else changed since (left alone) and `note: …` for the report.
+ */
+export async function rollBackWithScript(
+  context: RollbackContext<ServerSession>,
+  undo: HostUndo,
+  what: string,
+  undoScript: string,
+): Promise<RollbackResult> {
+  const host = context.session.host(undo.host);
+  const output = await runScript(host.connection, what, undoScript);
+  await disarmDeadMan(host, context.experimentId, undo.deadManKey);
+  const conflicts: string[] = [];
+  const notes: string[] = [];
+  for (const line of output.split("\n")) {
+    if (line.startsWith("conflict: ")) conflicts.push(`${undo.host}: ${line.slice(10)}`);
+    else if (line.startsWith("note: ")) notes.push(line.slice(6));
+  }
+  return { summary: notes.length ? `${undo.host}: ${notes.join("; ")}` : undefined, conflicts: conflicts.length ? conflicts : undefined };
+}
+
+/** Runs `work` for each target, several hosts at once (up to `max_concurrent_hosts`). */
+export function forEachTarget<Target, Result>(
+  session: ServerSession,
+  targets: readonly Target[],
+  work: (target: Target) => Promise<Result>,
+) {
+  return mapWithLimit(targets, session.config.max_concurrent_hosts, work);
+}

@@ -1,0 +1,49 @@
+import type { InjectContext, JsonValue, RollbackContext } from "@chaos-agents/core";
+import { type StartedProcess, startDetached, stopTaggedScript } from "../host/detached-process.js";
+import type { ServerSession } from "../server-session.js";
+import { shellQuote } from "../shell-quote.js";
+import { type HostUndo, journalAndArm, newDeadManKey, rollBackWithScript } from "./skill-support.js";
+
+/** Undo of load chaos started on a host: tagged processes and, optionally, files holding memory. */
+export interface LoadUndo extends HostUndo {
+  /** `<experimentId>/<key>`: in the environment of every process this load started. */
+  tag: string;
+  /** What the load is, for messages ("2 CPU workers"). */
+  what: string;
+  /** Null in the record written before the start (the PID is not known yet). */
+  process: (StartedProcess & { [key: string]: JsonValue }) | null;
+  /** Files created for the load (inside chaos-owned directories), removed by rollback. */
+  files: string[];
+}
+
+export function loadUndoScript(undo: LoadUndo): string {
+  const files = undo.files.map((file) => `rm -f ${shellQuote(file)}; rmdir "$(dirname ${shellQuote(file)})" 2>/dev/null`).join("\n");
+  return `${stopTaggedScript(undo.tag, undo.process ?? undefined)}
+${files}
+echo ${shellQuote(`note: stopped ${undo.what}`)}`;
+}
+
+/**
+ * Starts a load process tagged with the experiment: the tag is journaled before the start
+ * (so a crash in between still lets rollback and sweep find it), then the PID and start time.
+ */
+export async function startTaggedLoad<Params>(
+  context: InjectContext<Params, ServerSession>,
+  hostKey: string,
+  what: string,
+  argv: (tag: string) => string[],
+  files: string[] = [],
+): Promise<StartedProcess> {
+  const host = context.session.host(hostKey);
+  const deadManKey = newDeadManKey();
+  const tag = `${context.experimentId}/${deadManKey}`;
+  const before: LoadUndo = { host: hostKey, deadManKey, tag, what, process: null, files };
+  await journalAndArm(context, before, loadUndoScript(before));
+  const started = await startDetached(host, context.experimentId, tag, argv(tag));
+  context.journal.record({ ...before, process: { ...started } });
+  return started;
+}
+
+export function rollBackLoad(context: RollbackContext<ServerSession>, undo: LoadUndo) {
+  return rollBackWithScript(context, undo, `stopping ${undo.what}`, loadUndoScript(undo));
+}

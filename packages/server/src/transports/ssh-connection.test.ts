@@ -1,0 +1,146 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "@chaos-agents/core";
+import {
+  createNetworkNamespace,
+  generateKey,
+  type NetworkNamespace,
+  networkNamespacesWork,
+  type SshdHost,
+  startSshdHost,
+} from "@chaos-agents/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commandLine } from "../shell-quote.js";
+import { createLocalConnection } from "./local-connection.js";
+import { createSshConnection, type SshConnectionOptions } from "./ssh-connection.js";
+
+const warnings: string[] = [];
+const log: Logger = { debug: () => undefined, info: () => undefined, warn: (message) => warnings.push(message), error: () => undefined };
+
+let namespace: NetworkNamespace | undefined;
+let sshd: SshdHost;
+let scratch: string;
+
+beforeAll(async () => {
+  namespace = (await networkNamespacesWork()) ? await createNetworkNamespace() : undefined;
+  sshd = await startSshdHost({ namespace });
+  scratch = mkdtempSync(join(tmpdir(), "chaos-ssh-test-"));
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  await namespace?.remove();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function options(overrides: Partial<SshConnectionOptions> = {}): SshConnectionOptions {
+  return {
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    auth: { type: "key", private_key_path: sshd.privateKeyPath },
+    hostKeyPolicy: "strict",
+    knownHostsPath: sshd.knownHostsPath,
+    connectTimeoutMs: 5000,
+    keepaliveIntervalMs: 1000,
+    sudo: false,
+    log,
+    ...overrides,
+  };
+}
+
+describe("ssh transport (real OpenSSH server)", () => {
+  it("runs argv and scripts with stdin and exit codes, verified against known_hosts", async () => {
+    const connection = createSshConnection(options());
+    try {
+      const result = await connection.exec(["sh", "-c", 'read line; echo "got $line"; echo oops >&2; exit 3'], { stdin: "hello\n" });
+      expect(result).toEqual({ stdout: "got hello\n", stderr: "oops\n", exitCode: 3 });
+      const script = await connection.exec({ script: "echo $SSH_CONNECTION" });
+      expect(script.stdout.trim().split(" ")[3]).toBe(String(sshd.port));
+      if (namespace) {
+        // Really inside the namespace: its veth is there.
+        expect((await connection.exec(["ip", "-o", "link"])).stdout).toContain(namespace.namespaceInterface);
+      }
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it("treats a hostile file name as a file name", async () => {
+    const connection = createSshConnection(options());
+    const directory = join(scratch, "quoting");
+    const hostile = join(directory, "x; touch PWNED; $(touch PWNED2)");
+    try {
+      await connection.exec(["mkdir", "-p", directory]);
+      const result = await connection.exec({ script: `cd ${commandLine([directory])} && touch ${commandLine([hostile])} && ls -1` });
+      expect(result.exitCode).toBe(0);
+      expect(existsSync(hostile)).toBe(true);
+      expect(existsSync(join(directory, "PWNED"))).toBe(false);
+      expect(existsSync(join(directory, "PWNED2"))).toBe(false);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it("refuses a host whose key is not the one in known_hosts", async () => {
+    const wrongKnownHosts = join(scratch, "wrong_known_hosts");
+    const otherKey = await generateKey(join(scratch, "other_host_key"));
+    writeFileSync(wrongKnownHosts, `[${sshd.host}]:${sshd.port} ${otherKey}\n`);
+    const connection = createSshConnection(options({ knownHostsPath: wrongKnownHosts }));
+    await expect(connection.exec(["true"])).rejects.toThrow(/HOST KEY MISMATCH/);
+    // accept-new never overrides a known, different key either.
+    const acceptNew = createSshConnection(options({ knownHostsPath: wrongKnownHosts, hostKeyPolicy: "accept-new" }));
+    await expect(acceptNew.exec(["true"])).rejects.toThrow(/HOST KEY MISMATCH/);
+    expect(readFileSync(wrongKnownHosts, "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
+  it("refuses an unknown host when strict, learns it with accept-new, and warns loudly when off", async () => {
+    const empty = join(scratch, "known_hosts_new");
+    await expect(createSshConnection(options({ knownHostsPath: empty })).exec(["true"])).rejects.toThrow(/not in .*host_key_policy: strict/);
+    const learner = createSshConnection(options({ knownHostsPath: empty, hostKeyPolicy: "accept-new" }));
+    expect((await learner.exec(["echo", "ok"])).stdout).toBe("ok\n");
+    await learner.close();
+    expect(readFileSync(empty, "utf8")).toContain(`[${sshd.host}]:${sshd.port} ${sshd.hostPublicKey.split(" ").slice(0, 2).join(" ")}`);
+    // What was learned is now enforced strictly.
+    const strict = createSshConnection(options({ knownHostsPath: empty }));
+    expect((await strict.exec(["true"])).exitCode).toBe(0);
+    await strict.close();
+    const off = createSshConnection(options({ knownHostsPath: "/nonexistent", hostKeyPolicy: "off" }));
+    expect((await off.exec(["true"])).exitCode).toBe(0);
+    await off.close();
+    expect(warnings.some((message) => message.includes("HOST KEY CHECKING IS OFF"))).toBe(true);
+  });
+
+  it("authenticates with a passphrase-protected key", async () => {
+    const keyPath = join(scratch, "passphrase_key");
+    const publicKey = await generateKey(keyPath, "correct horse");
+    writeFileSync(join(sshd.directory, "authorized_keys"), `${readFileSync(join(sshd.directory, "authorized_keys"), "utf8")}${publicKey}\n`);
+    const connection = createSshConnection(options({ auth: { type: "key", private_key_path: keyPath, passphrase: "correct horse" } }));
+    expect((await connection.exec(["whoami"])).stdout).toBe("root\n");
+    await connection.close();
+    const wrong = createSshConnection(options({ auth: { type: "key", private_key_path: keyPath, passphrase: "wrong" } }));
+    await expect(wrong.exec(["true"])).rejects.toThrow();
+  });
+
+  it("reconnects by itself after the connection was dropped", async () => {
+    const connection = createSshConnection(options());
+    try {
+      expect((await connection.exec(["echo", "one"])).stdout).toBe("one\n");
+      const sessions = await sshd.sessionPids();
+      expect(sessions.length).toBeGreaterThan(0);
+      for (const pid of sessions) process.kill(pid, "SIGKILL");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await connection.exec(["echo", "two"])).stdout).toBe("two\n");
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it("times a command out", async () => {
+    const connection = createSshConnection(options());
+    await expect(connection.exec(["sleep", "5"], { timeoutMs: 300 })).rejects.toThrow(/timed out/);
+    await connection.close();
+    await expect(createLocalConnection().exec(["sleep", "5"], { timeoutMs: 300 })).rejects.toThrow(/timed out/);
+  });
+});
