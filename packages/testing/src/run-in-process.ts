@@ -18,7 +18,15 @@ export async function runInProcess(
   const bus = new EventBus([{ handle: (event) => events.push(JSON.stringify(event)) }]);
   const journal = openSqliteJournal(options.journalPath ?? ":memory:");
   try {
-    const report = await runExperiment(experimentSchema.parse(experiment), {
+    // Validated the way the config loader does it: target_config and each skill's params through their schemas.
+    const parsed = experimentSchema.parse(experiment);
+    const target = registry.target(parsed.target);
+    if (target) parsed.target_config = target.configSchema.parse(parsed.target_config) as Record<string, unknown>;
+    for (const entry of parsed.skills) {
+      const skill = registry.skill(entry.skill_name);
+      if (skill) entry.params = skill.params.parse(entry.params) as Record<string, unknown>;
+    }
+    const report = await runExperiment(parsed, {
       registry,
       journal,
       events: bus,

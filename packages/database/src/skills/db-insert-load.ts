@@ -3,11 +3,13 @@ import { z } from "zod";
 import { type DatabaseSession, resolveTables } from "../database-session.js";
 import { columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
 import { chunks, keysIn, keyText, toKeys } from "../sql/key-sets.js";
+import type { SqlExecutor } from "../sql/sql-client.js";
 import { LatencyRecorder } from "../values/latency.js";
 import { type ParentKeys, planRows, type RowPlan } from "../values/row-plan.js";
 import { type InsertUndo, insertBatch } from "./insert-rows.js";
 import { sequencePositions } from "./sequence-positions.js";
 import { dependencyOrder } from "./table-order.js";
+import { describeTriggerWrites } from "./trigger-writes.js";
 
 const params = z.strictObject({
   /** Rows to insert into each table. */
@@ -108,9 +110,20 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
     const schema = await session.schema();
     const table = schema.tables.find((candidate) => candidate.qualifiedName === undo.table);
     if (!table) return { conflicts: [`table ${undo.table} no longer exists; ${undo.keys.length} chaos rows went with it`] };
-    return deleteChaosRows(session, table, undo);
+    const result = await deleteChaosRows(session, table, undo);
+    return {
+      ...result,
+      conflicts: [...(result.conflicts ?? []), ...describeTriggerWrites(undo.triggerWrites, `INSERT into ${undo.table}`)],
+    };
   },
 });
+
+function triggerNote(kind: string, tables: Table[]): string {
+  const names = tables.map((table) => `${table.qualifiedName} (${table.triggers.map((trigger) => trigger.name).join(", ")})`).join(", ");
+  return kind === "postgres"
+    ? `; triggers will fire on ${names}: rows they write elsewhere are listed in the report`
+    : `; triggers will fire on ${names}: MySQL cannot tell which rows they write, so their effects are not undone`;
+}
 
 /** Retries a batch with fresh values when it broke a constraint; a string says why the table is given up. */
 async function insertWithRetries(
@@ -170,24 +183,43 @@ export async function deleteChaosRows(session: DatabaseSession, table: Table, un
   });
   let deleted = 0;
   const conflicts: string[] = [];
+  const referencedBy = table.referencedBy.map((reference) => reference.table).join(", ");
   for (const batch of chunks(undo.keys, dialect.kind === "postgres" ? 10_000 : 500)) {
     const condition = keysIn(dialect, keyColumns, batch, "t");
-    const where = [condition.sql, ...guards].join(" AND ");
-    const deleteSql =
-      dialect.kind === "postgres"
-        ? `DELETE FROM ${dialect.table(table)} t WHERE ${where}`
-        : `DELETE t FROM ${dialect.table(table)} t WHERE ${where}`;
-    deleted += (await session.client.query(deleteSql, condition.params)).rowCount;
-    if (guards.length > 0) {
-      const { rows } = await session.client.query(
-        `SELECT ${keyText(dialect, keyColumns, "t")} FROM ${dialect.table(table)} t WHERE ${condition.sql}`,
+    const kept = async (executor: SqlExecutor) => {
+      if (guards.length === 0) return [];
+      const { rows } = await executor.query(
+        `SELECT ${keyText(dialect, keyColumns, "t")} FROM ${dialect.table(table)} t WHERE ${condition.sql} AND NOT (${guards.join(" AND ")})`,
         condition.params,
       );
-      for (const key of toKeys(rows, keyColumns.length)) {
-        conflicts.push(
-          `${table.qualifiedName} row (${key.join(", ")}) kept: an application row references it (${table.referencedBy.map((reference) => reference.table).join(", ")})`,
-        );
-      }
+      return toKeys(rows, keyColumns.length);
+    };
+    let blocked: string[][];
+    if (dialect.kind === "postgres") {
+      // One statement: the reference check and the delete see the same snapshot.
+      deleted += (
+        await session.client.query(
+          `DELETE FROM ${dialect.table(table)} t WHERE ${[condition.sql, ...guards].join(" AND ")}`,
+          condition.params,
+        )
+      ).rowCount;
+      blocked = await kept(session.client);
+    } else {
+      // MySQL refuses a DELETE whose subquery reads the same table (self-references), so: lock
+      // chaos's rows (a new reference to them now waits), find the referenced ones, delete the rest.
+      blocked = await session.client.transaction(async (executor) => {
+        await executor.query(`SELECT 1 FROM ${dialect.table(table)} t WHERE ${condition.sql} FOR UPDATE`, condition.params);
+        const referenced = await kept(executor);
+        const free = batch.filter((key) => !referenced.some((other) => other.join("\u0000") === key.join("\u0000")));
+        if (free.length > 0) {
+          const deletable = keysIn(dialect, keyColumns, free, "t");
+          deleted += (await executor.query(`DELETE t FROM ${dialect.table(table)} t WHERE ${deletable.sql}`, deletable.params)).rowCount;
+        }
+        return referenced;
+      });
+    }
+    for (const key of blocked) {
+      conflicts.push(`${table.qualifiedName} row (${key.join(", ")}) kept: an application row references it (${referencedBy})`);
     }
   }
   return { summary: `deleted ${deleted} chaos row(s) from ${table.qualifiedName}`, conflicts, metrics: { rows_deleted: deleted } };

@@ -3,13 +3,16 @@ import type { DatabaseSession } from "../database-session.js";
 import { type Column, columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
 import { keyText, toKeys } from "../sql/key-sets.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
+import { findTriggerWrites, type TriggerWrites } from "./trigger-writes.js";
 
 /** Undo of one committed INSERT batch: the keys of exactly the rows chaos wrote. */
 export interface InsertUndo {
-  [key: string]: string | string[] | string[][];
+  [key: string]: string | string[] | string[][] | TriggerWrites;
   table: string;
   keyColumns: string[];
   keys: string[][];
+  /** Rows triggers wrote in other tables in the same transaction (PostgreSQL), reported by rollback. */
+  triggerWrites: TriggerWrites;
 }
 
 /**
@@ -25,10 +28,11 @@ export async function insertBatch(
   journal: UndoJournal,
 ): Promise<string[][]> {
   const keyColumns = (rowKeyOf(table) ?? []).map((name) => columnOf(table, name));
-  const undo = (keys: string[][]): InsertUndo => ({
+  const undo = (keys: string[][], triggerWrites: TriggerWrites = {}): InsertUndo => ({
     table: table.qualifiedName,
     keyColumns: keyColumns.map((column) => column.name),
     keys,
+    triggerWrites,
   });
   const { dialect } = session;
   const schema = await session.schema();
@@ -44,7 +48,7 @@ export async function insertBatch(
         columns.map((_, index) => rows.map((row) => row[index] ?? null)),
       );
       const keys = toKeys(inserted, keyColumns.length);
-      journal.record(undo(keys));
+      journal.record(undo(keys, await findTriggerWrites(executor, session, table)));
       return keys;
     });
   }

@@ -48,6 +48,7 @@ function normalize(expression: string): string {
   return expression
     .replace(/^CHECK\s*/i, "")
     .replace(/::[a-z_ ]+(\[\])?(\(\d+(,\d+)?\))?/gi, "") // casts: 0::numeric, 'a'::text, ARRAY[…]::text[]
+    .replace(/\((-?\d+(?:\.\d+)?)\)/g, "$1") // (0) left behind by a cast
     .replace(/\s+/g, " ")
     .trim();
 }

@@ -19,17 +19,23 @@ import { resolveServiceManager } from "./resolve-service-manager.js";
 const protectedServiceNames =
   /^(ssh|sshd|openssh-server|dropbear|systemd-.*|dbus|dbus-broker|init|getty@.*|serial-getty@.*|console-getty)$/;
 
-/** Listing commands, each in its own section; a missing tool leaves its section empty. */
-const listingScript = `
+/** Listing commands, each in its own section; a missing tool leaves its section empty. Only the service manager in use is asked (`service --status-all` alone can take seconds). */
+function listingScript(manager: string): string {
+  const services: Record<string, string> = {
+    systemd: "systemctl show --type=service --state=running -p Id -p MainPID '*' 2>/dev/null",
+    sysv: "service --status-all 2>/dev/null",
+    openrc: "rc-status -s 2>/dev/null",
+    process: "true",
+  };
+  return `
 echo @@ps; ps -eo pid=,ppid=,uid=,user:64=,pcpu=,rss=,args= 2>/dev/null
 echo @@listen; ss -Htlnp 2>/dev/null
 echo @@df; df -PkT 2>/dev/null
 echo @@self; chaos_pid=$$; while [ "$chaos_pid" -gt 1 ] 2>/dev/null; do echo "$chaos_pid"; chaos_pid=$(awk '/^PPid:/{print $2}' /proc/$chaos_pid/status 2>/dev/null || echo 0); done
-echo @@systemd; command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ] && systemctl show --type=service --state=running -p Id -p MainPID '*' 2>/dev/null
-echo @@sysv; command -v service >/dev/null 2>&1 && service --status-all 2>/dev/null
-echo @@openrc; command -v rc-status >/dev/null 2>&1 && rc-status -s 2>/dev/null
+echo @@${manager}; ${services[manager] ?? "true"}
 true
 `;
+}
 
 /** A service as discovery found it; `details` of a `service` resource. */
 export interface DiscoveredService {
@@ -47,11 +53,11 @@ export interface DiscoveredService {
 /** Discovers one host: processes, listening ports, filesystems, services and the files they use. */
 export async function discoverHost(host: ServerHost, config: ServerConfig): Promise<{ resources: Resource[]; facts: HostFacts }> {
   const facts = await host.facts();
-  const sections = splitSections(await runScript(host.connection, "discovery", listingScript));
+  const manager = resolveServiceManager(config.service_manager, facts);
+  const sections = splitSections(await runScript(host.connection, "discovery", listingScript(manager)));
   const processes = parseProcesses(sections.get("ps") ?? "");
   const sockets = parseListeningSockets(sections.get("listen") ?? "");
   const protectedPids = protectedProcessIds(processes, (sections.get("self") ?? "").split("\n").map(Number).filter(Boolean));
-  const manager = resolveServiceManager(config.service_manager, facts);
   const label = host.key;
   const resources: Resource[] = [{ kind: "host", name: `${label}/host`, details: { host: label, ...facts } }];
 

@@ -32,10 +32,7 @@ export async function readProcessDetails(connection: HostConnection, pids: numbe
   echo "cwd=$(readlink /proc/$chaos_pid/cwd 2>/dev/null)"
   echo "ids=$(awk '/^Uid:/{u=$2} /^Gid:/{g=$2} END{print u" "g}' /proc/$chaos_pid/status 2>/dev/null)"
   echo "argv=$(od -An -v -tx1 < /proc/$chaos_pid/cmdline 2>/dev/null | tr -d ' \\n')"
-  for chaos_fd in /proc/$chaos_pid/fd/*; do
-    chaos_target=$(readlink "$chaos_fd" 2>/dev/null) || continue
-    case "$chaos_target" in /*) echo "fd=\${chaos_fd##*/} $chaos_target";; esac
-  done
+  ls -l /proc/$chaos_pid/fd 2>/dev/null | sed -n 's#.* \\([0-9][0-9]*\\) -> \\(/.*\\)$#fd=\\1 \\2#p'
 done`,
   );
   for (const [pidText, body] of splitSections(output)) {

@@ -9,12 +9,26 @@ import type { ExecOptions, HostConnection } from "../transports/host-connection.
 export const scriptPrelude = `
 chaos_start_time() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
 chaos_boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
-chaos_same_process() { [ -n "$2" ] && [ "$(chaos_boot_id)" = "$3" ] && [ "$(chaos_start_time "$1")" = "$2" ]; }
+chaos_same_process() {
+  [ -n "$2" ] && [ "$(chaos_boot_id)" = "$3" ] || return 1
+  chaos_stat=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  # A zombie (state Z) has exited already; only its parent has not reaped it yet.
+  case "$chaos_stat" in Z*|X*) return 1;; esac
+  [ "$(echo "$chaos_stat" | cut -d' ' -f20)" = "$2" ]
+}
+chaos_tagged_pids() {
+  if printf 'a\\000' | grep -qzxF a 2>/dev/null; then
+    grep -lzxF -- "$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+  else
+    for chaos_dir in /proc/[0-9]*; do
+      tr '\\000' '\\n' < "$chaos_dir/environ" 2>/dev/null | grep -qxF -- "$1" && echo "\${chaos_dir#/proc/}"
+    done
+  fi
+}
 chaos_kill_tagged() {
-  for chaos_dir in /proc/[0-9]*; do
-    chaos_pid=\${chaos_dir#/proc/}
+  for chaos_pid in $(chaos_tagged_pids "$1"); do
     [ "$chaos_pid" = "$$" ] && continue
-    if tr '\\000' '\\n' < "$chaos_dir/environ" 2>/dev/null | grep -qxF "$1"; then kill -"\${2:-TERM}" "$chaos_pid" 2>/dev/null && echo "killed $chaos_pid"; fi
+    kill -"\${2:-TERM}" "$chaos_pid" 2>/dev/null && echo "killed $chaos_pid"
   done
 }
 `;

@@ -158,7 +158,7 @@ describe("server skills on the local host", () => {
     // Same environment (the secret came back from the host-side file, never from the journal).
     expect(environmentOf(restartedPid as number)).toContain("CHAOS_TEST_SECRET=s3cret-value");
     expect(environmentOf(restartedPid as number).some((variable) => variable.startsWith("CHAOS_AGENTS_"))).toBe(false);
-    expect(report.skills[0]?.params).toEqual({ services: [daemon.name] });
+    expect(report.skills[0]?.params).toMatchObject({ services: [daemon.name] });
     expect(JSON.stringify(report)).not.toContain("s3cret-value");
     expect(readdirSync(workDir)).toEqual([]);
   });
