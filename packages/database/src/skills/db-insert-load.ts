@@ -39,11 +39,13 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
     const skipped = tables
       .filter((table) => !rowKeyOf(table))
       .map((table) => `${table.qualifiedName}: no primary key or NOT NULL unique key to delete by`);
+    const triggered = usable.filter((table) => table.triggers.length > 0);
     return {
       targets: usable.map((table) => table.qualifiedName),
       summary:
         `insert ${params.rows_per_table} rows into each of ${usable.map((table) => table.qualifiedName).join(", ") || "no table"}` +
-        (skipped.length ? ` (skipped ${skipped.join("; ")})` : ""),
+        (skipped.length ? ` (skipped ${skipped.join("; ")})` : "") +
+        (triggered.length ? triggerNote(session.dialect.kind, triggered) : ""),
       details: { skipped },
     };
   },
