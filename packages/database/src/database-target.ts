@@ -68,10 +68,13 @@ export function createDatabaseTarget(): Target<DatabaseConfig, DatabaseSession> 
     async sweep(session, experimentId) {
       // Held connections and locks die with the chaos process; this catches any that did not.
       if (session.config.db_type !== "postgres") return [];
+      // Select first, terminate after: in one WHERE clause PostgreSQL may call
+      // pg_terminate_backend before the other conditions have filtered the rows.
       const { rows } = await session.client.query<{ pid: number }>(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)",
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()",
         [`chaos-${experimentId}`],
       );
+      for (const row of rows) await session.client.query("SELECT pg_terminate_backend($1)", [row.pid]);
       return rows.map((row) => `terminated backend ${row.pid}`);
     },
   };

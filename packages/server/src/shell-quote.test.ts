@@ -14,7 +14,9 @@ describe("shellQuote", () => {
       const echoed = execFileSync("/bin/sh", ["-c", `printf '%s' ${shellQuote(word)}`]).toString();
       expect(echoed).toBe(word);
     }
-    const argv = execFileSync("/bin/sh", ["-c", `for a in ${commandLine(nasty)}; do printf '%s\\0' "$a"; done`]).toString().split("\0");
+    const argv = execFileSync("/bin/sh", ["-c", `for a in ${commandLine(nasty)}; do printf '%s\\0' "$a"; done`])
+      .toString()
+      .split("\0");
     expect(argv.slice(0, -1)).toEqual(nasty);
   });
 });

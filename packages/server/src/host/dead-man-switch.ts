@@ -24,9 +24,11 @@ export function armDeadMan(host: ServerHost, experimentId: string, key: string, 
     .catch(() => undefined)
     .then(() => armNow(host, experimentId, key, undoScript, fireInMs));
   armQueues.set(queueKey, armed);
-  void armed.finally(() => {
-    if (armQueues.get(queueKey) === armed) armQueues.delete(queueKey);
-  }).catch(() => undefined);
+  void armed
+    .finally(() => {
+      if (armQueues.get(queueKey) === armed) armQueues.delete(queueKey);
+    })
+    .catch(() => undefined);
   return armed;
 }
 

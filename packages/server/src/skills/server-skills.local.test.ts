@@ -71,7 +71,11 @@ function freeBytes(path: string): number {
 }
 
 function listening(port: number): boolean {
-  return execFileSync("ss", ["-Htln", `sport = :${port}`]).toString().trim() !== "";
+  return (
+    execFileSync("ss", ["-Htln", `sport = :${port}`])
+      .toString()
+      .trim() !== ""
+  );
 }
 
 describe("server skills on the local host", () => {
@@ -90,11 +94,14 @@ describe("server skills on the local host", () => {
   });
 
   it("disk_fill refuses an unknown mount and a filesystem already at its floor, changing nothing", async () => {
-    const unknown = await runInProcess(registry, experiment("server.disk_fill", { target_mount: "/no/such/mount", size: "1MB" })).catch((error: Error) => error);
-    expect(String(unknown)).toMatch(/no discovered filesystem is mounted at \/no\/such\/mount/);
-    const full = await runInProcess(registry, experiment("server.disk_fill", { target_mount: mountPoint, size: "1MB", keep_free: "100%" })).catch(
+    const unknown = await runInProcess(registry, experiment("server.disk_fill", { target_mount: "/no/such/mount", size: "1MB" })).catch(
       (error: Error) => error,
     );
+    expect(String(unknown)).toMatch(/no discovered filesystem is mounted at \/no\/such\/mount/);
+    const full = await runInProcess(
+      registry,
+      experiment("server.disk_fill", { target_mount: mountPoint, size: "1MB", keep_free: "100%" }),
+    ).catch((error: Error) => error);
     expect(String(full)).toMatch(/free-space floor .* leaves nothing to fill/);
     expect(readdirSync(mountPoint)).toEqual([]);
   });
@@ -165,7 +172,9 @@ describe("server skills on the local host", () => {
 
   it("service_stop refuses protected and unknown services, and the machine's own services are never touched by a named stop", async () => {
     for (const name of ["sshd", "init", "no-such-service"]) {
-      const error = await runInProcess(registry, experiment("server.service_stop", { services: [name] })).catch((failure: Error) => failure);
+      const error = await runInProcess(registry, experiment("server.service_stop", { services: [name] })).catch(
+        (failure: Error) => failure,
+      );
       expect(String(error)).toMatch(/no running service named/);
     }
   });
@@ -183,7 +192,12 @@ describe("server skills on the local host", () => {
 
   it("process_kill never matches PID 1, kernel threads, sshd or its own process chain", async () => {
     const ownCommand = readFileSync(`/proc/${process.pid}/cmdline`, "utf8").split("\0").join(" ");
-    for (const params of [{ pattern: "^/process_api" }, { pattern: "kthreadd" }, { name: "sshd" }, { pattern: ownCommand.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") }]) {
+    for (const params of [
+      { pattern: "^/process_api" },
+      { pattern: "kthreadd" },
+      { name: "sshd" },
+      { pattern: ownCommand.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") },
+    ]) {
       const error = await runInProcess(registry, experiment("server.process_kill", params)).catch((failure: Error) => failure);
       expect(String(error)).toMatch(/no process chaos may signal matches/);
     }
@@ -215,7 +229,12 @@ describe("server skills on the local host", () => {
   });
 
   it("port_saturation holds connections to the daemon's port and closes them all", async () => {
-    const established = () => execFileSync("ss", ["-Htn", "state", "established", `dport = :${daemon.port}`]).toString().trim().split("\n").filter(Boolean).length;
+    const established = () =>
+      execFileSync("ss", ["-Htn", "state", "established", `dport = :${daemon.port}`])
+        .toString()
+        .trim()
+        .split("\n")
+        .filter(Boolean).length;
     const before = established();
     const { report, seen } = await runAndWatch(experiment("server.port_saturation", { port: daemon.port, connections: 50 }), () =>
       established() >= before + 50 ? established() : undefined,
@@ -228,7 +247,9 @@ describe("server skills on the local host", () => {
   });
 
   it("bad parameters are refused before anything changes", async () => {
-    const error = await runInProcess(registry, experiment("server.disk_fill", { target_mount: mountPoint })).catch((failure: Error) => failure);
+    const error = await runInProcess(registry, experiment("server.disk_fill", { target_mount: mountPoint })).catch(
+      (failure: Error) => failure,
+    );
     expect(String(error)).toMatch(/exactly one of `size` or `percent`/);
     expect(readdirSync(mountPoint)).toEqual([]);
   });

@@ -97,7 +97,9 @@ describe("ssh transport (real OpenSSH server)", () => {
 
   it("refuses an unknown host when strict, learns it with accept-new, and warns loudly when off", async () => {
     const empty = join(scratch, "known_hosts_new");
-    await expect(createSshConnection(options({ knownHostsPath: empty })).exec(["true"])).rejects.toThrow(/not in .*host_key_policy: strict/);
+    await expect(createSshConnection(options({ knownHostsPath: empty })).exec(["true"])).rejects.toThrow(
+      /not in .*host_key_policy: strict/,
+    );
     const learner = createSshConnection(options({ knownHostsPath: empty, hostKeyPolicy: "accept-new" }));
     expect((await learner.exec(["echo", "ok"])).stdout).toBe("ok\n");
     await learner.close();
@@ -115,7 +117,10 @@ describe("ssh transport (real OpenSSH server)", () => {
   it("authenticates with a passphrase-protected key", async () => {
     const keyPath = join(scratch, "passphrase_key");
     const publicKey = await generateKey(keyPath, "correct horse");
-    writeFileSync(join(sshd.directory, "authorized_keys"), `${readFileSync(join(sshd.directory, "authorized_keys"), "utf8")}${publicKey}\n`);
+    writeFileSync(
+      join(sshd.directory, "authorized_keys"),
+      `${readFileSync(join(sshd.directory, "authorized_keys"), "utf8")}${publicKey}\n`,
+    );
     const connection = createSshConnection(options({ auth: { type: "key", private_key_path: keyPath, passphrase: "correct horse" } }));
     expect((await connection.exec(["whoami"])).stdout).toBe("root\n");
     await connection.close();

@@ -1,0 +1,73 @@
+import { EventBus } from "@chaos-agents/core";
+import { createTestDatabase, databaseState, runDatabaseExperiment, type TestDatabase, withDatabaseSession } from "@chaos-agents/testing";
+import pg from "pg";
+import { afterEach, describe, expect, it } from "vitest";
+import { createDatabaseTarget, databaseIdentity } from "./database-target.js";
+import { shopSchema } from "./demo/shop-schema.js";
+
+let database: TestDatabase | undefined;
+afterEach(async () => {
+  await database?.drop();
+  database = undefined;
+});
+
+describe("database target", () => {
+  it("identifies a target without its password", () => {
+    expect(databaseIdentity({ connection_url: "postgres://app:s3cret@db.internal:5432/shop?sslmode=require" })).toBe(
+      "postgres://app@db.internal:5432/shop",
+    );
+  });
+
+  it("reports an unreachable server as a connection error without the password", async () => {
+    const target = createDatabaseTarget();
+    const config = target.configSchema.parse({ connection_url: "postgres://app:s3cret@127.0.0.1:1/none", db_type: "postgres" });
+    const error = (await target
+      .connect(config, { experimentId: "x", log: new EventBus().logger() })
+      .catch((caught: Error) => caught)) as Error;
+    expect(error.message).toMatch(/^cannot connect to postgres:\/\/app@127\.0\.0\.1:1\/none: /);
+    expect(error.message).not.toContain("s3cret");
+  });
+
+  it("sweep terminates only connections tagged with the experiment id", async () => {
+    database = await createTestDatabase("postgres");
+    const tagged = new pg.Client({ connectionString: database.url, application_name: "chaos-c1-abc" });
+    const bystander = new pg.Client({ connectionString: database.url, application_name: "chaos-c1-abcd" });
+    for (const client of [tagged, bystander]) {
+      client.on("error", () => undefined);
+      await client.connect();
+    }
+    const target = createDatabaseTarget();
+    const swept = await withDatabaseSession(database.url, "postgres", (session) => target.sweep?.(session, "c1-abc"));
+    expect(swept).toHaveLength(1);
+    await expect(tagged.query("SELECT 1")).rejects.toThrow();
+    expect((await bystander.query("SELECT 1 AS one")).rows[0].one).toBe(1);
+    await bystander.end();
+  });
+
+  it("retries a rollback step whose connection was terminated mid-rollback, and restores everything", async () => {
+    database = await createTestDatabase("postgres");
+    const db = database;
+    for (const statement of shopSchema.postgres) await db.execute(statement);
+    const before = await databaseState(db.url, "postgres");
+    let terminated = 0;
+    const { report, events } = await runDatabaseExperiment({
+      url: db.url,
+      dbType: "postgres",
+      skills: [{ skill_name: "db.insert_load", params: { rows_per_table: 400, batch_size: 20, tables: ["customers"] } }],
+      onEvent: (event) => {
+        if (event.type === "rollback_step_done" && terminated === 0) {
+          terminated = -1;
+          void db
+            .execute(
+              "SELECT count(pg_terminate_backend(pid)) AS n FROM (SELECT pid FROM pg_stat_activity WHERE application_name = 'chaos-agents' AND datname = current_database() OFFSET 0) s",
+            )
+            .then((rows) => (terminated = Number(rows[0]?.n)));
+        }
+      },
+    });
+    expect(terminated).toBeGreaterThan(0);
+    expect(events.some((event) => event.type === "log" && /failed \(attempt 1\/2\).*retrying/.test(event.message))).toBe(true);
+    expect(report.rollback).toMatchObject({ steps: 20, done: 20, failed: [] });
+    expect(await databaseState(db.url, "postgres")).toEqual(before);
+  });
+});

@@ -1,0 +1,265 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { defineSkill, durationText, type Metrics, parseDuration, positiveInteger, SkillError } from "@chaos-agents/core";
+import { z } from "zod";
+import { type DatabaseSession, resolveTables } from "../database-session.js";
+import type { DatabaseSchema, Table } from "../discovery/database-schema.js";
+import { LatencyRecorder } from "../values/latency.js";
+import { connectionCapacity } from "./held-connections.js";
+import { noMatchPattern, type QueryKind, queryKinds, type SelectQuery, sampleKeys, selectQueries } from "./select-queries.js";
+import { cancelRunningStatements, openWorker, type WorkerConnection } from "./select-workers.js";
+import { activityMetrics, watchServerActivity } from "./server-activity.js";
+
+const weight = () => z.number({ error: "expected a weight ≥ 0" }).min(0, "expected a weight ≥ 0");
+
+const defaultMix: Record<QueryKind, number> = { point: 60, range: 15, full_scan: 5, aggregate: 10, join: 10 };
+
+const params = z
+  .strictObject({
+    /** Workers, each on its own connection, each running one query at a time. */
+    concurrency: positiveInteger().max(512, "at most 512 workers").default(4),
+    /** How long the load runs (default: the whole hold). */
+    duration: durationText().optional(),
+    /** Stop after this many queries in total (whichever of duration, queries and the hold ends first). */
+    queries: positiveInteger().optional(),
+    /** Tables to read; default: every table resource_filters allow. */
+    tables: z.array(z.string().min(1)).min(1, "name at least one table, or leave `tables` out").optional(),
+    /** Relative weights of the query kinds; a kind left out of a given mix is not run. */
+    mix: z
+      .strictObject({ point: weight(), range: weight(), full_scan: weight(), aggregate: weight(), join: weight() })
+      .partial()
+      .refine((mix) => Object.values(mix).some((value) => (value ?? 0) > 0), "give at least one query kind a weight above 0")
+      .optional(),
+  })
+  .transform(({ mix, ...rest }) => ({
+    ...rest,
+    mix: mix ? (Object.fromEntries(queryKinds.map((kind) => [kind, mix[kind] ?? 0])) as Record<QueryKind, number>) : defaultMix,
+  }));
+type Params = z.output<typeof params>;
+
+interface LoadDetails {
+  [key: string]: string[] | string;
+  tables: string[];
+  skipped: string[];
+}
+
+export const dbSelectLoad = defineSkill<Params, DatabaseSession>({
+  name: "db.select_load",
+  target: "database",
+  description:
+    "Heavy read load: concurrent workers run a weighted mix of primary-key lookups, range scans, full scans, aggregates and foreign-key joins",
+  reversible: false,
+  params,
+
+  async plan({ params, session, inventory }) {
+    const schema = await session.schema();
+    const allowed = new Set(inventory.resources.map((resource) => resource.name));
+    const tables = resolveTables("db.select_load", schema, allowed, params.tables);
+    if (tables.length === 0) throw new SkillError("db.select_load", "no table to read (resource_filters keep none)");
+    const queries = plannedQueries(session, schema, tables, allowed);
+    const wanted = queryKinds.filter((kind) => params.mix[kind] > 0);
+    const available = wanted.filter((kind) => queries.some((query) => query.kind === kind));
+    const skipped = wanted
+      .filter((kind) => !available.includes(kind))
+      .map((kind) => `${kind}: ${kind === "join" ? "no foreign key between the chosen tables" : "no table with a primary or unique key"}`);
+    if (available.length === 0) {
+      throw new SkillError(
+        "db.select_load",
+        `mix: none of the chosen query kinds can run on ${tables.map((table) => table.qualifiedName).join(", ")} (${skipped.join("; ")})`,
+      );
+    }
+    const capacity = await connectionCapacity(session);
+    if (params.concurrency > capacity.available) {
+      throw new SkillError(
+        "db.select_load",
+        `concurrency: ${params.concurrency} connections is more than the server can spare: at most ${capacity.available} (${capacity.limitedBy})`,
+      );
+    }
+    const mix = available.map((kind) => `${kind} ${params.mix[kind]}`).join(", ");
+    const until = [params.duration ? `for ${params.duration}` : "for the hold", params.queries ? `or ${params.queries} queries` : ""]
+      .filter(Boolean)
+      .join(" ");
+    return {
+      targets: tables.map((table) => table.qualifiedName),
+      summary: `${params.concurrency} workers run SELECTs (${mix}) on ${tables.map((table) => table.qualifiedName).join(", ")} ${until}${skipped.length ? ` (skipped ${skipped.join("; ")})` : ""}`,
+      details: { tables: tables.map((table) => table.qualifiedName), skipped } satisfies LoadDetails,
+    };
+  },
+
+  async inject({ params, session, plan, inventory, holdEnded, observe, progress }) {
+    const schema = await session.schema();
+    const allowed = new Set(inventory.resources.map((resource) => resource.name));
+    const tables = plan.targets.map((name) => schema.tables.find((table) => table.qualifiedName === name) as Table);
+    const keys = new Map<string, string[][]>();
+    for (const table of tables) keys.set(table.qualifiedName, await sampleKeys(session, table));
+    // A table without rows has no key to look up: its keyed queries would only measure misses.
+    const queries = plannedQueries(session, schema, tables, allowed).filter(
+      (query) => params.mix[query.kind] > 0 && (query.parameters === "none" || (keys.get(query.table)?.length ?? 0) > 0),
+    );
+    if (queries.length === 0)
+      throw new SkillError("db.select_load", "the chosen tables have no rows to look up and no other query kind was asked for");
+    const picker = weightedPicker(queries, params.mix);
+
+    const workers: WorkerConnection[] = [];
+    try {
+      for (let index = 0; index < params.concurrency; index++) workers.push(await openWorker(session, queries));
+    } catch (error) {
+      await Promise.all(workers.map((worker) => worker.close()));
+      throw new SkillError("db.select_load", `could not open worker connections: ${(error as Error).message}`, { cause: error });
+    }
+
+    const durationMs = params.duration ? parseDuration(params.duration) : undefined;
+    const stop = durationMs === undefined ? holdEnded : AbortSignal.any([holdEnded, AbortSignal.timeout(durationMs)]);
+    const load = new LoadState(queries, keys, params.queries);
+    const done = new AbortController();
+    const started = performance.now();
+    const runs = workers.map((worker) => runWorker(worker, load, picker, AbortSignal.any([stop, done.signal])));
+    let lastCount = 0;
+    let lastTime = started;
+    const watching = watchServerActivity(session, AbortSignal.any([stop, done.signal]), observe, () => {
+      const now = performance.now();
+      const rate = Math.round(((load.completed - lastCount) * 1000) / Math.max(now - lastTime, 1));
+      lastCount = load.completed;
+      lastTime = now;
+      if (params.queries) progress(load.completed, params.queries, "queries");
+      return { queries: load.completed, queries_per_second: rate, errors: load.errors };
+    });
+
+    const running = (async (): Promise<Metrics> => {
+      const finished = Promise.all(runs);
+      await Promise.race([finished, new Promise((resolve) => stop.addEventListener("abort", resolve, { once: true }))]);
+      done.abort();
+      // A full scan of a huge table may still run: let it finish briefly, then cancel it.
+      if ((await Promise.race([finished.then(() => true), sleep(2000).then(() => false)])) === false)
+        await cancelRunningStatements(session, workers);
+      await finished;
+      const seconds = (performance.now() - started) / 1000;
+      await Promise.all(workers.map((worker) => worker.close()));
+      const activity = await watching;
+      return {
+        queries: load.completed,
+        queries_per_second: Math.round(load.completed / Math.max(seconds, 0.001)),
+        errors: load.errors,
+        ...Object.fromEntries(queryKinds.filter((kind) => params.mix[kind] > 0).map((kind) => [`${kind}_queries`, load.byKind[kind]])),
+        ...load.latency().percentiles("latency"),
+        ...(load.lastError ? { last_error: load.lastError } : {}),
+        ...activityMetrics(activity),
+      };
+    })();
+
+    const sampled = [...keys.values()].reduce((sum, list) => sum + list.length, 0);
+    return {
+      summary: `${workers.length} workers reading ${plan.targets.join(", ")} with ${queries.length} kinds of query (${sampled} keys sampled)`,
+      metrics: { workers: workers.length, sampled_keys: sampled },
+      running,
+    };
+  },
+
+  async rollback() {
+    // Read-only: nothing is journaled, so nothing is ever rolled back.
+    return undefined;
+  },
+});
+
+/** The queries of every chosen table; a join may read any parent table resource_filters allow. */
+function plannedQueries(session: DatabaseSession, schema: DatabaseSchema, tables: Table[], allowed: Set<string>): SelectQuery[] {
+  const readable = new Map(schema.tables.filter((table) => allowed.has(table.qualifiedName)).map((table) => [table.qualifiedName, table]));
+  return tables.flatMap((table) => selectQueries(session.dialect, table, readable));
+}
+
+/** A kind's weight is shared by the tables that support it; returns a function that picks a query index. */
+function weightedPicker(queries: SelectQuery[], mix: Record<QueryKind, number>): () => number {
+  const perKind = new Map<QueryKind, number>();
+  for (const query of queries) perKind.set(query.kind, (perKind.get(query.kind) ?? 0) + 1);
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const query of queries) {
+    total += mix[query.kind] / (perKind.get(query.kind) ?? 1);
+    cumulative.push(total);
+  }
+  if (queries.length === 1) return () => 0;
+  return () => {
+    const target = Math.random() * total;
+    let low = 0;
+    let high = cumulative.length - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((cumulative[middle] as number) > target) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  };
+}
+
+/** Latencies kept for percentiles: a uniform sample of every query, so memory stays bounded on long runs. */
+const latencySamples = 100_000;
+
+/** Counters shared by the workers (one thread: no locking needed). */
+class LoadState {
+  completed = 0;
+  errors = 0;
+  lastError?: string;
+  readonly byKind: Record<QueryKind, number> = { point: 0, range: 0, full_scan: 0, aggregate: 0, join: 0 };
+  private claimed = 0;
+  private readonly reservoir: number[] = [];
+  private seen = 0;
+
+  constructor(
+    readonly queries: SelectQuery[],
+    private readonly keys: Map<string, string[][]>,
+    private readonly budget?: number,
+  ) {}
+
+  /** Takes one query from the budget; false when it is spent. */
+  claim(): boolean {
+    if (this.budget !== undefined && this.claimed >= this.budget) return false;
+    this.claimed++;
+    return true;
+  }
+
+  values(query: SelectQuery): unknown[] {
+    if (query.parameters === "none") return query.kind === "full_scan" ? [noMatchPattern] : [];
+    const list = this.keys.get(query.table) as string[][];
+    const key = list[Math.floor(Math.random() * list.length)] as string[];
+    return query.parameters === "key" ? key : [key[0]];
+  }
+
+  record(query: SelectQuery, milliseconds: number): void {
+    this.completed++;
+    this.byKind[query.kind]++;
+    // Reservoir sampling (algorithm R).
+    this.seen++;
+    if (this.reservoir.length < latencySamples) this.reservoir.push(milliseconds);
+    else {
+      const slot = Math.floor(Math.random() * this.seen);
+      if (slot < latencySamples) this.reservoir[slot] = milliseconds;
+    }
+  }
+
+  latency(): LatencyRecorder {
+    const recorder = new LatencyRecorder();
+    for (const sample of this.reservoir) recorder.record(sample);
+    return recorder;
+  }
+}
+
+/** Runs one query at a time until stopped; a failing connection is given a moment, not a hot loop. */
+async function runWorker(worker: WorkerConnection, load: LoadState, pick: () => number, stop: AbortSignal): Promise<void> {
+  let failuresInARow = 0;
+  while (!stop.aborted && load.claim()) {
+    const index = pick();
+    const query = load.queries[index] as SelectQuery;
+    const values = load.values(query);
+    const started = performance.now();
+    try {
+      await worker.run(index, values);
+      load.record(query, performance.now() - started);
+      failuresInARow = 0;
+    } catch (error) {
+      if (stop.aborted) break;
+      load.errors++;
+      load.lastError = (error as Error).message;
+      failuresInARow++;
+      if (failuresInARow >= 3) await sleep(Math.min(1000, 50 * failuresInARow), undefined, { signal: stop }).catch(() => undefined);
+    }
+  }
+}
