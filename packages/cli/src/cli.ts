@@ -60,6 +60,13 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     });
 
   program
+    .command("demo")
+    .description("run a complete database experiment on an embedded PostgreSQL and prove it was rolled back exactly")
+    .action(async () => {
+      exitCode = await (await import("./commands/demo.js")).demo(program.opts(), io);
+    });
+
+  program
     .command("schema")
     .description("print the JSON Schema of config files (for editors' YAML completion)")
     .action(async () => {

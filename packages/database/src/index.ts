@@ -5,3 +5,4 @@ export { createDatabaseTarget, databaseIdentity } from "./database-target.js";
 export { shopSchema } from "./demo/shop-schema.js";
 export type { Column, DatabaseSchema, Table } from "./discovery/database-schema.js";
 export { databaseSkills } from "./skills/index.js";
+export { type EmbeddedServer, startEmbeddedPostgres } from "./demo/embedded-postgres.js";

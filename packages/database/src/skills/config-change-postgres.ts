@@ -31,6 +31,12 @@ const durability: Record<string, (value: string) => boolean> = {
 const quoteLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
 const quoteName = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+/** "4096" in kB reads "4096kB"; a block unit such as "8kB" reads "16384×8kB". */
+function withUnit(value: string, unit: string | null): string {
+  if (!unit) return value;
+  return /^\d/.test(unit) ? `${value}×${unit}` : `${value}${unit}`;
+}
+
 async function autoConfEntry(session: DatabaseSession, name: string): Promise<string | null> {
   const { rows } = await session.client.query<{ setting: string }>(
     "SELECT setting FROM pg_file_settings WHERE name = $1 AND sourcefile LIKE '%postgresql.auto.conf' ORDER BY seqno DESC LIMIT 1",
@@ -67,7 +73,7 @@ export const postgresSettings: SettingsBackend = {
         row.name.toLowerCase(),
         {
           name: row.name,
-          value: row.setting,
+          value: withUnit(row.setting, row.unit),
           unit: row.unit,
           type: row.vartype,
           min: row.min_val === null ? undefined : Number(row.min_val),
@@ -102,7 +108,7 @@ export const postgresSettings: SettingsBackend = {
     );
     if (rows[0]?.error) throw new Error(`PostgreSQL rejected ${setting.name} = ${value}: ${rows[0].error}`);
     if (setting.needsRestart) return `${value} (after a restart)`;
-    return reloadUntil(session, setting.name, value, setting.unit);
+    return withUnit(await reloadUntil(session, setting.name, value, setting.unit), setting.unit);
   },
 
   async restore(session, undo) {

@@ -166,6 +166,7 @@ async function mysqlStartedAt(session: DatabaseSession): Promise<number> {
 /** An uptime read a second apart can differ by a second or two; a restart moves it by far more. */
 const startJitterSeconds = 5;
 const goneTimeoutMs = 10_000;
+const closeGraceMs = 2000;
 
 export interface ReleaseResult {
   /** Handles closed from `runtime`. */
@@ -189,22 +190,32 @@ export async function releaseHeldConnections(
   const closed = handles?.length ?? 0;
   await Promise.all((handles ?? []).map((connection) => withTimeout(connection.close(), 5000)));
 
+  // A closed connection's server side ends a moment later: only what outlives that is a leftover.
+  if (closed > 0 && (await waitUntilGone(session, undo, closeGraceMs)).length === 0) return { closed, terminated: 0 };
   const terminated = session.dialect.kind === "postgres" ? await terminatePostgres(session, undo.tag) : await killMysql(session, undo);
-  const deadline = Date.now() + goneTimeoutMs;
+  const left = await waitUntilGone(session, undo, goneTimeoutMs);
+  if (left.length > 0) throw new Error(`connection(s) ${left.join(", ")} of ${undo.tag} are still open after being terminated`);
+  return { closed, terminated };
+}
+
+/** Polls until none of the step's connections is left or `milliseconds` passed; returns what is left. */
+async function waitUntilGone(session: DatabaseSession, undo: HeldConnectionsUndo, milliseconds: number): Promise<number[]> {
+  const deadline = Date.now() + milliseconds;
   for (;;) {
     const left = await leftovers(session, undo);
-    if (left.length === 0) return { closed, terminated };
-    if (Date.now() > deadline) throw new Error(`connection(s) ${left.join(", ")} of ${undo.tag} are still open after being terminated`);
-    await sleep(100);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await sleep(50);
   }
 }
 
 async function terminatePostgres(session: DatabaseSession, tag: string): Promise<number> {
-  const { rows } = await session.client.query<{ pid: number }>(
-    "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)",
+  // pg_terminate_backend belongs in the select list: in WHERE the planner may call it
+  // before the application_name test (it does: cheaper quals first), ending every backend.
+  const { rows } = await session.client.query<{ terminated: boolean }>(
+    "SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()",
     [tag],
   );
-  return rows.length;
+  return rows.filter((row) => row.terminated).length;
 }
 
 /** Journaled ids that are still the same connections: same server run, same user. */

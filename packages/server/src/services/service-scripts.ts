@@ -24,8 +24,11 @@ function isActive(record: ServiceRecord): string {
 function processFunctions(record: ServiceRecord): string {
   const argvHex = Buffer.from(record.argv.map((word) => `${word}\0`).join("")).toString("hex");
   const ports = record.ports.map((port) => `[ -n "$(ss -Htln ${shellQuote(`sport = :${port}`)} 2>/dev/null)" ] || return 1`).join("\n  ");
+  // One grep narrows /proc to processes whose command line holds argv[0]; only those are checked in full.
+  const firstWord = record.argv[0] ?? record.exe;
   return `chaos_service_pid() {
-  for chaos_dir in /proc/[0-9]*; do
+  for chaos_file in $(grep -lF -- ${shellQuote(firstWord)} /proc/[0-9]*/cmdline 2>/dev/null); do
+    chaos_dir=\${chaos_file%/cmdline}
     [ "$(readlink "$chaos_dir/exe" 2>/dev/null)" = ${shellQuote(record.exe)} ] || continue
     [ "$(od -An -v -tx1 < "$chaos_dir/cmdline" 2>/dev/null | tr -d ' \\n')" = ${shellQuote(argvHex)} ] || continue
     echo "\${chaos_dir#/proc/}"; return 0

@@ -24,19 +24,25 @@ let sshd: SshdHost;
 let daemon: TestDaemon;
 let scratch: string;
 let workDir: string;
+let mountPoint: string;
 
 beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), "chaos-ssh-skills-"));
+  workDir = join(scratch, "work");
+  // Mounted before sshd starts: `ip netns exec` gives sshd its own mount namespace, which later mounts may not reach.
+  mountPoint = join(scratch, "fill");
+  mkdirSync(mountPoint);
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", mountPoint]);
   namespace = (await networkNamespacesWork()) ? await createNetworkNamespace() : undefined;
   sshd = await startSshdHost({ namespace });
   daemon = await startTestDaemon({ namespace: namespace?.name });
-  scratch = mkdtempSync(join(tmpdir(), "chaos-ssh-skills-"));
-  workDir = join(scratch, "work");
 });
 
 afterAll(async () => {
   await daemon?.stop();
   await sshd?.stop();
   await namespace?.remove();
+  execFileSync("umount", [mountPoint]);
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -80,7 +86,7 @@ function onHost(file: string, args: string[]): string {
   return execFileSync(command[0] as string, command.slice(1)).toString();
 }
 
-describe.skipIf(false)("server skills over SSH", () => {
+describe("server skills over SSH", () => {
   it("discovers the host through SSH and never lists sshd, PID 1 or its own session", async () => {
     const target = createServerTarget();
     const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -183,10 +189,7 @@ describe.skipIf(false)("server skills over SSH", () => {
   });
 
   it("disk_fill and cpu_stress over SSH leave nothing behind", async () => {
-    const mountPoint = join(scratch, "fill");
-    mkdirSync(mountPoint);
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", mountPoint]);
-    try {
+    {
       const free = () => Number(execFileSync("df", ["-Pk", mountPoint]).toString().split("\n")[1]?.split(/\s+/)[3]);
       const before = free();
       const { report } = await runInProcess(registry, {
@@ -201,8 +204,6 @@ describe.skipIf(false)("server skills over SSH", () => {
       expect(free()).toBe(before);
       expect(readdirSync(mountPoint)).toEqual([]);
       expect(readdirSync(workDir)).toEqual([]);
-    } finally {
-      execFileSync("umount", [mountPoint]);
     }
   });
 });
