@@ -92,6 +92,8 @@ export async function startSshdHost(options: SshdHostOptions = {}): Promise<Sshd
         "UsePAM no",
         "StrictModes no",
         "LogLevel ERROR",
+        // bash skips ~/.bashrc below the top shell level; root's .bashrc on CI machines (pyenv…) can take seconds per command.
+        "SetEnv SHLVL=1",
         "",
       ].join("\n"),
     );
