@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { ExitCode } from "@chaos-agents/core";
 import { defaultIo } from "./command-context.js";
 import { main } from "./main.js";

@@ -1,16 +1,27 @@
 import { startSshdHost } from "@chaos-agents/testing";
 import { it } from "vitest";
-import { createLocalConnection } from "./transports/local-connection.js";
-import { createSshConnection } from "./transports/ssh-connection.js";
+import { discoverHost } from "./discovery/discover-host.js";
 import { probeHostFacts } from "./host/host-facts.js";
 import { createServerHost } from "./host/server-host.js";
-import { discoverHost } from "./discovery/discover-host.js";
 import { serverConfigSchema } from "./server-config.js";
+import { createLocalConnection } from "./transports/local-connection.js";
+import { createSshConnection } from "./transports/ssh-connection.js";
 
 it("debug", async () => {
   const sshd = await startSshdHost();
   const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-  const ssh = createSshConnection({ host: sshd.host, port: sshd.port, username: "root", auth: { type: "key", private_key_path: sshd.privateKeyPath }, hostKeyPolicy: "strict", knownHostsPath: sshd.knownHostsPath, connectTimeoutMs: 5000, keepaliveIntervalMs: 5000, sudo: false, log });
+  const ssh = createSshConnection({
+    host: sshd.host,
+    port: sshd.port,
+    username: "root",
+    auth: { type: "key", private_key_path: sshd.privateKeyPath },
+    hostKeyPolicy: "strict",
+    knownHostsPath: sshd.knownHostsPath,
+    connectTimeoutMs: 5000,
+    keepaliveIntervalMs: 5000,
+    sudo: false,
+    log,
+  });
   let t = Date.now();
   await ssh.exec(["true"]);
   console.log("connect", Date.now() - t);

@@ -19,7 +19,7 @@ for chaos_dir in ${shellQuote(host.experimentDir(experimentId))} ${shellQuote(`/
   if [ -d "$chaos_dir" ]; then rm -rf "$chaos_dir" && echo "directory $chaos_dir"; fi
 done
 if command -v iptables >/dev/null 2>&1; then
-  for chaos_chain in $(iptables -w -S 2>/dev/null | awk '$1 == "-N" && index($2, ${shellQuote(chainPrefix)}) == 1 {print $2}'); do
+  for chaos_chain in $(iptables -w -S 2>/dev/null | awk -v chaos_prefix=${shellQuote(chainPrefix)} '$1 == "-N" && index($2, chaos_prefix) == 1 {print $2}'); do
     iptables -w -S OUTPUT | grep -- "-j $chaos_chain\\$" | sed 's/^-A/-D/' | while read -r chaos_rule; do eval "iptables -w $chaos_rule"; done
     iptables -w -F "$chaos_chain" && iptables -w -X "$chaos_chain" && echo "iptables chain $chaos_chain"
   done

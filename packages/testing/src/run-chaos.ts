@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** The built `chaos` binary: end-to-end tests run exactly what users run. */
-export const chaosBinary = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url));
+export const chaosBinary = fileURLToPath(new URL("../../cli/bin/chaos.js", import.meta.url));
 
 export interface ChaosResult {
   exitCode: number | null;

@@ -68,7 +68,12 @@ async function waitForListening(port: number, address: string, namespace: string
  * through bash's `exec -a`), optionally inside a network namespace. `env` is added to its environment.
  */
 export async function startTestDaemon(
-  options: { namespace?: string; port?: number; env?: Record<string, string> } = {},
+  options: {
+    namespace?: string;
+    port?: number;
+    env?: Record<string, string> /** Its stdout and stderr go here (a file it holds open). */;
+    logFile?: string;
+  } = {},
 ): Promise<TestDaemon> {
   const name = `chaos-test-daemon-${randomBytes(4).toString("hex")}`;
   const port = options.port ?? 20_000 + Math.floor(Math.random() * 30_000);
@@ -76,7 +81,8 @@ export async function startTestDaemon(
   const environment = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
   const launch = ["env", ...environment, "bash", "-c", 'exec -a "$0" "$@"', name, process.execPath, "-e", program];
   const prefix = options.namespace ? ["ip", "netns", "exec", options.namespace] : [];
-  await runCommand("bash", ["-c", 'setsid "$@" </dev/null >/dev/null 2>&1 &', "start-daemon", ...prefix, ...launch]);
+  const output = options.logFile ?? "/dev/null";
+  await runCommand("bash", ["-c", 'log="$1"; shift; setsid "$@" </dev/null >>"$log" 2>&1 &', "start-daemon", output, ...prefix, ...launch]);
   await waitForListening(port, "127.0.0.1", options.namespace, 10_000);
   return {
     name,

@@ -69,7 +69,9 @@ describe("postgres db.config_change", () => {
     });
     expect(report.error).toBeUndefined();
     expect(report.status).toBe("succeeded");
-    expect(report.skills[0]?.summary).toMatch(/^changed work_mem: \d+kB → 8192kB, log_min_duration_statement: \S+ → 250ms, random_page_cost: 3\.5 → 1\.5$/);
+    expect(report.skills[0]?.summary).toMatch(
+      /^changed work_mem: \d+kB → 8192kB, log_min_duration_statement: \S+ → 250ms, random_page_cost: 3\.5 → 1\.5$/,
+    );
     expect(during.map((row) => [row.name, row.setting, row.auto_conf])).toEqual([
       ["log_min_duration_statement", "250", "250ms"],
       ["random_page_cost", "1.5", "1.5"],

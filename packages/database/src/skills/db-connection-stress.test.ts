@@ -43,7 +43,7 @@ describe.each(kinds)("%s", (kind) => {
       skills: [{ skill_name: "db.connection_stress", params: { connections: 12 } }],
       onEvent: (event) => {
         if (event.type === "hold_started") {
-          experimentId = event.experimentId;
+          experimentId = event.experimentId ?? "";
           during = chaosConnections(db, journal, experimentId);
         }
       },

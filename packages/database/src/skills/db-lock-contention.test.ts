@@ -40,15 +40,15 @@ describe.each(kinds)("%s", (kind) => {
     const { report, events } = await runDatabaseExperiment({
       url: db.url,
       dbType: kind,
-      duration: "3s",
+      duration: "4s",
       skills: [{ skill_name: "db.lock_contention", params: { tables: ["products"] } }],
       onEvent: (event) => {
         if (event.type !== "hold_started") return;
         during = (async () => {
           await setLockWait(db, kind === "postgres" ? 0.2 : 1);
           const short = await tryWrite(db, "SKU-1");
-          // A longer wait, so the once-a-second sampler sees a session blocked on the lock.
-          await setLockWait(db, kind === "postgres" ? 1.5 : 1);
+          // A wait longer than the sampling interval, so the once-a-second sampler sees a session blocked on the lock.
+          await setLockWait(db, 2);
           const long = await tryWrite(db, "SKU-2");
           return [short, long];
         })();

@@ -42,18 +42,25 @@ export interface NetworkUndo extends HostUndo {
   chain: string;
 }
 
-/** The tc commands: a prio root whose band 1:1 (filtered SSH and excluded ports) is untouched and band 1:2 gets netem and/or tbf. */
+/**
+ * The tc commands: an htb root whose class 1 (the SSH session and excluded ports, matched by
+ * u32 filters) is untouched and whose default class 2 gets netem and/or a tbf rate limit.
+ * htb rather than prio: some kernels (this project's CI among them) ship htb but not prio.
+ */
 export function qdiscCommands(parameters: Params, device: string, excludedPorts: number[]): string[] {
   const dev = shellQuote(device);
   const major = chaosQdiscHandle;
-  const commands = [`tc qdisc add dev ${dev} root handle ${major} prio bands 2 priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1`];
+  const id = major.replace(":", "");
+  const commands = [
+    `tc qdisc add dev ${dev} root handle ${major} htb default 2`,
+    `tc class add dev ${dev} parent ${major} classid ${id}:1 htb rate 100gbit quantum 60000`,
+    `tc class add dev ${dev} parent ${major} classid ${id}:2 htb rate 100gbit quantum 60000`,
+  ];
   for (const port of excludedPorts) {
-    commands.push(
-      `tc filter add dev ${dev} parent ${major} protocol ip prio 1 u32 match ip sport ${port} 0xffff flowid ${major.replace(":", "")}:1`,
-    );
+    commands.push(`tc filter add dev ${dev} parent ${major} protocol ip prio 1 u32 match ip sport ${port} 0xffff flowid ${id}:1`);
   }
   const wantsNetem = parameters.delay_ms > 0 || parameters.jitter_ms > 0 || parameters.corruption_percent > 0;
-  let parent = `${major.replace(":", "")}:2`;
+  let parent = `${id}:2`;
   if (wantsNetem) {
     const delay =
       parameters.delay_ms > 0 || parameters.jitter_ms > 0
@@ -82,7 +89,7 @@ export function lossCommands(lossPercent: number, device: string, chain: string,
 function undoScript(undo: NetworkUndo): string {
   const dev = shellQuote(undo.interface);
   if (undo.mechanism === "qdisc") {
-    return `if tc qdisc show dev ${dev} 2>/dev/null | grep -q "qdisc prio ${chaosQdiscHandle} root"; then tc qdisc del dev ${dev} root && echo ${shellQuote(`note: removed the chaos qdisc from ${undo.interface}`)}
+    return `if tc qdisc show dev ${dev} 2>/dev/null | grep -q "qdisc htb ${chaosQdiscHandle} root"; then tc qdisc del dev ${dev} root && echo ${shellQuote(`note: removed the chaos qdisc from ${undo.interface}`)}
 else echo ${shellQuote(`note: no chaos qdisc on ${undo.interface}`)}; fi`;
   }
   return `while iptables -w -C OUTPUT -o ${dev} -j ${undo.chain} 2>/dev/null; do iptables -w -D OUTPUT -o ${dev} -j ${undo.chain}; done

@@ -246,6 +246,29 @@ describe("server skills on the local host", () => {
     expect(chaosTaggedPids()).toEqual([]);
   });
 
+  it("permission_change on a discovered service's files, and exclude_services hides a service", async () => {
+    const logFile = join(scratch, "logging-daemon.log");
+    const logging = await startTestDaemon({ logFile });
+    try {
+      const modeBefore = statSync(logFile).mode;
+      const { report, seen } = await runAndWatch(experiment("server.permission_change", { service: logging.name }), () =>
+        (statSync(logFile).mode & 0o777) === 0 ? true : undefined,
+      );
+      expect(report.skills[0]?.targets).toEqual([`local/path:${logFile}`]);
+      expect(report.status).toBe("succeeded");
+      expect(seen).toBe(true);
+      expect(statSync(logFile).mode).toBe(modeBefore);
+      const hidden = await runInProcess(registry, {
+        ...experiment("server.service_stop", { services: [logging.name] }),
+        target_config: { local: true, work_dir: workDir, discovery: { exclude_services: [logging.name] } },
+      }).catch((error: Error) => error);
+      expect(String(hidden)).toMatch(/no running service named/);
+      expect(logging.pids()).toHaveLength(1);
+    } finally {
+      await logging.stop();
+    }
+  });
+
   it("bad parameters are refused before anything changes", async () => {
     const error = await runInProcess(registry, experiment("server.disk_fill", { target_mount: mountPoint })).catch(
       (failure: Error) => failure,

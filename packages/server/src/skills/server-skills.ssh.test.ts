@@ -142,37 +142,36 @@ describe("server skills over SSH", () => {
     expect(statSync(file).mode & 0o777).toBe(0o644);
   });
 
-  it.runIf(namespace !== undefined || true)(
-    "network_latency: loss via iptables spares the SSH session, rate via tbf; both removed exactly",
-    async () => {
-      if (!namespace) return;
-      const device = namespace.namespaceInterface;
-      const rules = () => onHost("iptables", ["-S"]);
-      const qdiscs = () => onHost("tc", ["qdisc", "show", "dev", device]);
-      const beforeRules = rules();
-      const beforeQdiscs = qdiscs();
-      const ping = () => {
-        try {
-          execFileSync("ping", ["-c", "1", "-W", "1", namespace?.namespaceAddress as string], { stdio: "ignore" });
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      expect(ping()).toBe(true);
-      const { report, seen } = await runAndWatch(
-        experiment("server.network_latency", { interface: device, loss_percent: 100, rate: "1mbit" }, { duration: "3s" }),
-        () => (rules().includes("--probability 1.0") && qdiscs().includes("tbf") ? { pinged: ping(), qdiscs: qdiscs() } : undefined),
-      );
-      expect(report.status).toBe("succeeded");
-      // Every packet out of the host is dropped, except the agent's own SSH session, which rolled everything back.
-      expect(seen?.pinged).toBe(false);
-      expect(seen?.qdiscs).toMatch(/qdisc prio c4a0: root/);
-      expect(rules()).toBe(beforeRules);
-      expect(qdiscs()).toBe(beforeQdiscs);
-      expect(ping()).toBe(true);
-    },
-  );
+  it("network_latency: loss via iptables spares the SSH session, rate via tbf; both removed exactly", async () => {
+    if (!namespace) return;
+    const device = namespace.namespaceInterface;
+    const rules = () => onHost("iptables", ["-S"]);
+    const qdiscs = () => onHost("tc", ["qdisc", "show", "dev", device]);
+    const beforeRules = rules();
+    const beforeQdiscs = qdiscs();
+    // A TCP handshake with the daemon in the namespace: its SYN-ACK leaves through the degraded interface.
+    const ping = () => {
+      try {
+        execFileSync("timeout", ["3", "bash", "-c", `exec 3<>/dev/tcp/${namespace?.namespaceAddress}/${daemon.port}`], { stdio: "ignore" });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(ping()).toBe(true);
+    const { report, seen } = await runAndWatch(
+      experiment("server.network_latency", { interface: device, loss_percent: 100, rate: "1mbit" }, { duration: "3s" }),
+      () => (rules().includes("--probability 1.0") && qdiscs().includes("tbf") ? { pinged: ping(), qdiscs: qdiscs() } : undefined),
+    );
+    expect(report.skills[0]?.error).toBeUndefined();
+    expect(report.status).toBe("succeeded");
+    // Every packet out of the host is dropped, except the agent's own SSH session, which rolled everything back.
+    expect(seen?.pinged).toBe(false);
+    expect(seen?.qdiscs).toMatch(/qdisc htb c4a0: root/);
+    expect(rules()).toBe(beforeRules);
+    expect(qdiscs()).toBe(beforeQdiscs);
+    expect(ping()).toBe(true);
+  });
 
   it("network_latency: without netem in the kernel, delay fails cleanly and leaves the qdiscs as they were", async () => {
     if (!namespace) return;

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,6 +127,20 @@ describe("ssh transport (real OpenSSH server)", () => {
     await connection.close();
     const wrong = createSshConnection(options({ auth: { type: "key", private_key_path: keyPath, passphrase: "wrong" } }));
     await expect(wrong.exec(["true"])).rejects.toThrow();
+  });
+
+  it("authenticates through ssh-agent", async () => {
+    const socket = join(scratch, "agent.sock");
+    const agentOutput = execFileSync("ssh-agent", ["-a", socket, "-s"]).toString();
+    const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agentOutput)?.[1]);
+    try {
+      execFileSync("ssh-add", [sshd.privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: "ignore" });
+      const connection = createSshConnection(options({ auth: { type: "agent", socket } }));
+      expect((await connection.exec(["echo", "via agent"])).stdout).toBe("via agent\n");
+      await connection.close();
+    } finally {
+      process.kill(agentPid, "SIGTERM");
+    }
   });
 
   it("reconnects by itself after the connection was dropped", async () => {

@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EventBus, type ExperimentReport, openSqliteJournal, Registry, runExperiment } from "@chaos-agents/core";
+import pg from "pg";
+import { createDatabaseTarget } from "../database-target.js";
+import { databaseSkills } from "../skills/index.js";
+
+/** A database of the bench's own on the server at `serverUrl`, dropped (with its connections) by `drop`. */
+export async function createBenchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `chaos_bench_${randomBytes(4).toString("hex")}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  return { url: `${serverUrl}/${name}`, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/**
+ * Runs one skill through the real engine, journaling to a real SQLite file (WAL,
+ * synchronous=FULL) in a temporary directory, as `chaos run` does.
+ */
+export async function runBenchSkill(
+  url: string,
+  skillName: string,
+  params: Record<string, unknown>,
+  duration: string,
+): Promise<ExperimentReport> {
+  const registry = new Registry().addTarget(createDatabaseTarget(), databaseSkills);
+  const target = registry.target("database");
+  const skill = registry.skill(skillName);
+  if (!target || !skill) throw new Error(`${skillName} is not registered`);
+  const directory = mkdtempSync(join(tmpdir(), "chaos-bench-"));
+  const journal = openSqliteJournal(join(directory, "journal.db"));
+  try {
+    return await runExperiment(
+      {
+        name: `bench ${skillName}`,
+        target: "database",
+        target_config: target.configSchema.parse({ connection_url: url, db_type: "postgres" }) as Record<string, unknown>,
+        skills: [{ skill_name: skillName, params: skill.params.parse(params) as Record<string, unknown> }],
+        duration,
+        parallel: false,
+        resource_filters: [],
+        allow_dangerous: false,
+      },
+      { registry, journal, events: new EventBus() },
+    );
+  } finally {
+    journal.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
+}

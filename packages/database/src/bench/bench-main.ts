@@ -1,0 +1,144 @@
+import { availableParallelism } from "node:os";
+import type { ExperimentReport } from "@chaos-agents/core";
+import pg from "pg";
+import { createBenchDatabase, runBenchSkill } from "./bench-experiment.js";
+import { findPgbench, pgbenchInit, pgbenchSelect } from "./bench-pgbench.js";
+
+/**
+ * `npm run bench:db`: chaos's load skills against pgbench on the same server, from one run.
+ * A measurement, not a test: it prints a table and exits 0 whatever the ratios are.
+ */
+const serverUrl = (process.env.CHAOS_BENCH_URL ?? "postgres://postgres@127.0.0.1:5432").replace(/\/+$/, "");
+const scale = Number(process.env.CHAOS_BENCH_SCALE ?? 2);
+const clients = Number(process.env.CHAOS_BENCH_CLIENTS ?? 4);
+const seconds = Number(process.env.CHAOS_BENCH_SECONDS ?? 10);
+const goals = { insert: 0.5, select: 0.8 };
+
+interface Row {
+  name: string;
+  chaos: number;
+  reference: number;
+  referenceName: string;
+  goal?: number;
+}
+
+async function main(): Promise<void> {
+  const pgbench = findPgbench();
+  const database = await createBenchDatabase(serverUrl);
+  const rows: Row[] = [];
+  try {
+    const version = await execute(database.url, "SELECT current_setting('server_version') AS v").then((result) => String(result[0]?.v));
+    console.log(`chaos-agents database bench: PostgreSQL ${version} at ${serverUrl}, ${availableParallelism()} CPU(s), ${pgbench}\n`);
+
+    const copy = await pgbenchInit(pgbench, database.url, scale);
+    // pgbench's `p` and `v` steps: what -S needs to be a primary-key lookup.
+    await execute(database.url, "ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid)");
+    await execute(database.url, "VACUUM ANALYZE pgbench_accounts");
+    await execute(database.url, "CREATE TABLE bench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84))");
+
+    const insert = await runBenchSkill(
+      database.url,
+      "db.insert_load",
+      { tables: ["bench_accounts"], rows_per_table: copy.rows, batch_size: 1000 },
+      "0s",
+    );
+    check(insert, Number(insert.skills[0]?.metrics?.rows_inserted) === copy.rows, `inserted ${insert.skills[0]?.metrics?.rows_inserted}`);
+    rows.push({
+      name: `insert ${copy.rows.toLocaleString("en")} rows (rows/s)`,
+      chaos: Number(insert.skills[0]?.metrics?.rows_per_second),
+      reference: copy.rows / copy.seconds,
+      referenceName: "pgbench -i -I dtg (COPY)",
+      goal: goals.insert,
+    });
+
+    const simple = await pgbenchSelect(pgbench, database.url, clients, seconds, "simple");
+    const select = await runBenchSkill(
+      database.url,
+      "db.select_load",
+      { tables: ["pgbench_accounts"], concurrency: clients, mix: { point: 1 } },
+      `${seconds}s`,
+    );
+    check(select, Number(select.skills[0]?.metrics?.errors) === 0, `errors ${select.skills[0]?.metrics?.errors}`);
+    const selectQps = Number(select.skills[0]?.metrics?.queries_per_second);
+    rows.push({
+      name: `point SELECTs, ${clients} clients, ${seconds}s (q/s)`,
+      chaos: selectQps,
+      reference: simple.transactionsPerSecond,
+      referenceName: "pgbench -S (simple)",
+      goal: goals.select,
+    });
+    const prepared = await pgbenchSelect(pgbench, database.url, clients, seconds, "prepared");
+    rows.push({
+      name: `  same, for reference (q/s)`,
+      chaos: selectQps,
+      reference: prepared.transactionsPerSecond,
+      referenceName: "pgbench -S -M prepared",
+    });
+
+    printTable(rows);
+    const latency = select.skills[0]?.metrics ?? {};
+    console.log(
+      `\ndb.select_load latency p50/p95/p99: ${latency.latency_p50_ms}/${latency.latency_p95_ms}/${latency.latency_p99_ms} ms; ` +
+        `db.insert_load batch p50/p95/p99: ${insert.skills[0]?.metrics?.batch_p50_ms}/${insert.skills[0]?.metrics?.batch_p95_ms}/${insert.skills[0]?.metrics?.batch_p99_ms} ms`,
+    );
+    console.log(
+      "note: pgbench -I dtg COPYs into a table without a primary key (its `p` step comes later); db.insert_load's table has one, as it needs the keys it journals.",
+    );
+  } finally {
+    await database.drop();
+  }
+}
+
+/** The rollback must have succeeded too: a bench that leaves debris is no measurement. */
+function check(report: ExperimentReport, ok: boolean, what: string): void {
+  if (report.status !== "succeeded" || !ok) {
+    throw new Error(
+      `${report.skills[0]?.skill} did not run cleanly (${report.status}, ${what}): ${report.error ?? report.skills[0]?.error ?? ""}`,
+    );
+  }
+}
+
+function printTable(rows: Row[]): void {
+  const format = (value: number) => Math.round(value).toLocaleString("en");
+  const table = [
+    ["", "chaos", "reference", "", "ratio", "goal", ""],
+    ...rows.map((row) => {
+      const ratio = row.chaos / row.reference;
+      const verdict = row.goal === undefined ? "" : ratio >= row.goal ? "met" : "BELOW GOAL";
+      return [
+        row.name,
+        format(row.chaos),
+        format(row.reference),
+        row.referenceName,
+        `${ratio.toFixed(2)}×`,
+        row.goal ? `≥ ${row.goal.toFixed(2)}×` : "",
+        verdict,
+      ];
+    }),
+  ];
+  const widths = table[0]?.map((_, column) => Math.max(...table.map((line) => (line[column] ?? "").length))) ?? [];
+  const numeric = new Set([1, 2, 4]);
+  for (const line of table) {
+    console.log(
+      line
+        .map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
+        .join("  ")
+        .trimEnd(),
+    );
+  }
+}
+
+async function execute(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+main().catch((error: Error) => {
+  // A measurement, not a gate: report what went wrong and exit 0 all the same.
+  console.error(`bench:db could not finish: ${error.message}`);
+});

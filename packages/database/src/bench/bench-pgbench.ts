@@ -1,0 +1,68 @@
+import { execFile } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/** The newest pgbench of the machine's PostgreSQL installations (Debian layout), or the one on PATH. */
+export function findPgbench(): string {
+  const root = "/usr/lib/postgresql";
+  try {
+    const versions = readdirSync(root)
+      .filter((name) => /^\d+$/.test(name))
+      .sort((left, right) => Number(right) - Number(left));
+    for (const version of versions) {
+      if (readdirSync(`${root}/${version}/bin`).includes("pgbench")) return `${root}/${version}/bin/pgbench`;
+    }
+  } catch {
+    // No Debian layout: fall back to PATH.
+  }
+  return "pgbench";
+}
+
+export interface CopyResult {
+  rows: number;
+  /** pgbench's own "client-side generate" time: the COPY of every table. */
+  seconds: number;
+}
+
+// pgbench takes a postgres:// URL wherever it takes a database name.
+
+/** `pgbench -i -I dtg`: drop, create, client-side COPY of `scale` × 100,000 accounts. */
+export async function pgbenchInit(pgbench: string, url: string, scale: number): Promise<CopyResult> {
+  const { stdout, stderr } = await run(pgbench, ["-i", "-I", "dtg", "-s", String(scale), "-q", url]);
+  const output = `${stdout}\n${stderr}`;
+  const generate = /client-side generate ([\d.]+) s/.exec(output);
+  if (!generate) throw new Error(`pgbench -i printed no "client-side generate" time:\n${output}`);
+  return { rows: scale * 100_000, seconds: Number(generate[1]) };
+}
+
+export interface SelectResult {
+  transactionsPerSecond: number;
+}
+
+/** `pgbench -S`: primary-key lookups on pgbench_accounts from `clients` clients, one thread each. */
+export async function pgbenchSelect(
+  pgbench: string,
+  url: string,
+  clients: number,
+  seconds: number,
+  protocol: "simple" | "prepared",
+): Promise<SelectResult> {
+  const { stdout, stderr } = await run(pgbench, [
+    "-S",
+    "-n",
+    "-M",
+    protocol,
+    "-c",
+    String(clients),
+    "-j",
+    String(clients),
+    "-T",
+    String(seconds),
+    url,
+  ]);
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(`${stdout}\n${stderr}`);
+  if (!tps) throw new Error(`pgbench -S printed no tps:\n${stdout}\n${stderr}`);
+  return { transactionsPerSecond: Number(tps[1]) };
+}

@@ -1,0 +1,105 @@
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { newExperimentId } from "@chaos-agents/core";
+import { createNetworkNamespace, type NetworkNamespace, networkNamespacesWork, type SshdHost, startSshdHost } from "@chaos-agents/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServerTarget } from "./server-target.js";
+
+let scratch: string;
+let mountPoint: string;
+let namespace: NetworkNamespace | undefined;
+let sshd: SshdHost;
+const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), "chaos-sweep-"));
+  mountPoint = join(scratch, "mount");
+  mkdirSync(mountPoint);
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]);
+  namespace = (await networkNamespacesWork()) ? await createNetworkNamespace() : undefined;
+  sshd = await startSshdHost({ namespace });
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  await namespace?.remove();
+  execFileSync("umount", [mountPoint]);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\S+ \S+ Z/.test(
+      execFileSync("cat", [`/proc/${pid}/stat`])
+        .toString()
+        .replace(/\(.*\)/, "x"),
+    );
+  } catch {
+    return false;
+  }
+}
+
+describe("sweep", () => {
+  it("removes what carries the experiment id and nothing else", async () => {
+    const experimentId = newExperimentId();
+    const workDir = join(scratch, "work");
+    // Leftovers the journal never heard of: a tagged process, chaos directories, an iptables chain.
+    const tagged = spawn("sleep", ["60"], {
+      env: { ...process.env, CHAOS_AGENTS_EXPERIMENT: experimentId },
+      detached: true,
+      stdio: "ignore",
+    });
+    const untagged = spawn("sleep", ["60"], {
+      env: { ...process.env, CHAOS_AGENTS_EXPERIMENT: "someone-else" },
+      detached: true,
+      stdio: "ignore",
+    });
+    tagged.unref();
+    untagged.unref();
+    mkdirSync(join(workDir, experimentId), { recursive: true });
+    mkdirSync(join(mountPoint, `.chaos-agents-${experimentId}`));
+    writeFileSync(join(mountPoint, `.chaos-agents-${experimentId}`, "fill.bin"), "x");
+    mkdirSync(join(mountPoint, ".chaos-agents-other"));
+    const chain = `CHAOS-${experimentId.replace(/[^A-Za-z0-9]/g, "").slice(-8)}-abcd`;
+    if (namespace) {
+      await namespace.exec("iptables", ["-w", "-N", chain]);
+      await namespace.exec("iptables", ["-w", "-I", "OUTPUT", "-o", namespace.namespaceInterface, "-j", chain]);
+    }
+
+    const target = createServerTarget();
+    const session = await target.connect(
+      target.configSchema.parse({
+        hosts: [
+          { host: sshd.host, port: sshd.port, username: sshd.username, auth: { type: "key", private_key_path: sshd.privateKeyPath } },
+        ],
+        known_hosts_path: sshd.knownHostsPath,
+        work_dir: workDir,
+      }),
+      { experimentId, log },
+    );
+    try {
+      const swept = await target.sweep?.(session, experimentId);
+      expect(swept?.some((line) => line.includes(`process ${tagged.pid}`))).toBe(true);
+      expect(swept?.some((line) => line.includes(`.chaos-agents-${experimentId}`))).toBe(true);
+      await sleep(200);
+      expect(alive(tagged.pid as number)).toBe(false);
+      expect(alive(untagged.pid as number)).toBe(true);
+      expect(existsSync(join(workDir, experimentId))).toBe(false);
+      expect(existsSync(join(mountPoint, `.chaos-agents-${experimentId}`))).toBe(false);
+      expect(existsSync(join(mountPoint, ".chaos-agents-other"))).toBe(true);
+      if (namespace) {
+        expect(swept).toContain(`${session.hosts[0]?.key}: iptables chain ${chain}`);
+        expect(await namespace.exec("iptables", ["-S"])).not.toContain(chain);
+      }
+      // Idempotent: nothing left the second time.
+      expect(await target.sweep?.(session, experimentId)).toEqual([]);
+    } finally {
+      await session.close();
+      process.kill(untagged.pid as number, "SIGKILL");
+    }
+  });
+});
