@@ -31,15 +31,14 @@ async function main(): Promise<void> {
     console.log(`chaos-agents database bench: PostgreSQL ${version} at ${serverUrl}, ${availableParallelism()} CPU(s), ${pgbench}\n`);
 
     const copy = await pgbenchInit(pgbench, database.url, scale);
-    // pgbench's `p` and `v` steps: what -S needs to be a primary-key lookup.
-    await execute(database.url, "ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid)");
+    // pgbench's `v` step; `p` already built the primary key -S looks up.
     await execute(database.url, "VACUUM ANALYZE pgbench_accounts");
     await execute(database.url, "CREATE TABLE bench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84))");
 
     const insert = await runBenchSkill(
       database.url,
       "db.insert_load",
-      { tables: ["bench_accounts"], rows_per_table: copy.rows, batch_size: 1000 },
+      { tables: ["bench_accounts"], rows_per_table: copy.rows, batch_size: 10000 },
       "0s",
     );
     check(insert, Number(insert.skills[0]?.metrics?.rows_inserted) === copy.rows, `inserted ${insert.skills[0]?.metrics?.rows_inserted}`);
@@ -47,7 +46,7 @@ async function main(): Promise<void> {
       name: `insert ${copy.rows.toLocaleString("en")} rows (rows/s)`,
       chaos: Number(insert.skills[0]?.metrics?.rows_per_second),
       reference: copy.rows / copy.seconds,
-      referenceName: "pgbench -i -I dtg (COPY)",
+      referenceName: "pgbench -i -I dtgp (COPY + key)",
       goal: goals.insert,
     });
 
@@ -82,7 +81,7 @@ async function main(): Promise<void> {
         `db.insert_load batch p50/p95/p99: ${insert.skills[0]?.metrics?.batch_p50_ms}/${insert.skills[0]?.metrics?.batch_p95_ms}/${insert.skills[0]?.metrics?.batch_p99_ms} ms`,
     );
     console.log(
-      "note: pgbench -I dtg COPYs into a table without a primary key (its `p` step comes later); db.insert_load's table has one, as it needs the keys it journals.",
+      "note: the COPY reference counts pgbench's client-side generate and primary-key times, so both sides end with the same indexed table.",
     );
   } finally {
     await database.drop();

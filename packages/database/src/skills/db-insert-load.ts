@@ -5,7 +5,7 @@ import { columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js"
 import { chunks, keysIn, keyText, toKeys } from "../sql/key-sets.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
 import { LatencyRecorder } from "../values/latency.js";
-import { type ParentKeys, planRows, type RowPlan } from "../values/row-plan.js";
+import { type Counters, countableColumns, type ParentKeys, planRows, type RowPlan } from "../values/row-plan.js";
 import { type InsertUndo, insertBatch } from "./insert-rows.js";
 import { sequencePositions } from "./sequence-positions.js";
 import { dependencyOrder } from "./table-order.js";
@@ -17,7 +17,7 @@ const params = z.strictObject({
   /** Tables to fill (`users` or `public.users`); default: every discovered table resource_filters allow. */
   tables: z.array(z.string().min(1)).min(1, "name at least one table, or leave `tables` out").optional(),
   /** Rows per INSERT statement (and per journaled step). */
-  batch_size: positiveInteger().max(50_000, "at most 50,000 rows per batch").default(1000),
+  batch_size: positiveInteger().max(50_000, "at most 50,000 rows per batch").default(2000),
 });
 type Params = z.output<typeof params>;
 
@@ -63,7 +63,12 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
 
     for (const table of tables) {
       if (signal.aborted) break;
-      const result = planRows(table, session.dialect.kind, await parentKeys(session, table, insertedKeys));
+      const result = planRows(
+        table,
+        session.dialect.kind,
+        await parentKeys(session, table, insertedKeys),
+        await largestKeys(session, table),
+      );
       if ("skip" in result) {
         skipped.push(`${table.qualifiedName}: ${result.skip}`);
         log.warn(`db.insert_load skips ${table.qualifiedName}: ${result.skip}`);
@@ -148,6 +153,18 @@ async function insertWithRetries(
   }
   const unread = plan.unknownChecks.length ? ` (CHECK chaos could not read: ${plan.unknownChecks.join("; ")})` : "";
   return `generated rows kept breaking a constraint: ${(lastError as Error).message}${unread}`;
+}
+
+/** Where chaos's ascending integer keys start: above the largest value in each countable column. */
+async function largestKeys(session: DatabaseSession, table: Table): Promise<Counters> {
+  const counters: Counters = new Map();
+  for (const column of countableColumns(table)) {
+    const { rows } = await session.client.query<{ largest: string | null }>(
+      `SELECT ${session.dialect.textOf(column).replace(session.dialect.quote(column.name), `MAX(${session.dialect.quote(column.name)})`)} AS largest FROM ${session.dialect.table(table)}`,
+    );
+    counters.set(column.name, BigInt(rows[0]?.largest ?? 0));
+  }
+  return counters;
 }
 
 /** Keys each foreign key may point at: rows chaos just inserted into the parent, then existing ones. */

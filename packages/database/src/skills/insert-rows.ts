@@ -37,6 +37,11 @@ export async function insertBatch(
   const { dialect } = session;
   const schema = await session.schema();
 
+  // Keys chaos writes itself are known once the INSERT succeeded (a duplicate would have
+  // failed it, so they cannot be an application's): no need to read them back.
+  const written = keyColumns.map((column) => columns.findIndex((candidate) => candidate.name === column.name));
+  const ownKeys = written.every((index) => index >= 0) ? rows.map((row) => written.map((index) => String(row[index]))) : undefined;
+
   if (dialect.kind === "postgres") {
     return session.client.transaction(async (executor) => {
       const names = columns.map((column) => dialect.quote(column.name)).join(", ");
@@ -44,10 +49,10 @@ export async function insertBatch(
       const arrays = columns.map((_, index) => `$${index + 1}::text[]`).join(", ");
       const aliases = columns.map((_, index) => `c${index}`).join(", ");
       const { rows: inserted } = await executor.query(
-        `INSERT INTO ${dialect.table(table)} (${names}) SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases}) RETURNING ${keyText(dialect, keyColumns)}`,
+        `INSERT INTO ${dialect.table(table)} (${names}) SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases})${ownKeys ? "" : ` RETURNING ${keyText(dialect, keyColumns)}`}`,
         columns.map((_, index) => rows.map((row) => row[index] ?? null)),
       );
-      const keys = toKeys(inserted, keyColumns.length);
+      const keys = ownKeys ?? toKeys(inserted, keyColumns.length);
       journal.record(undo(keys, await findTriggerWrites(executor, session, table)));
       return keys;
     });
@@ -56,6 +61,13 @@ export async function insertBatch(
   const values = `(${columns.map((column) => dialect.fromText("?", column)).join(", ")})`;
   const insert = `INSERT INTO ${dialect.table(table)} (${columns.map((column) => dialect.quote(column.name)).join(", ")}) VALUES `;
   const params = rows.flat();
+  if (ownKeys) {
+    return session.client.transaction(async (executor) => {
+      await executor.query(`${insert}${rows.map(() => values).join(", ")}`, params);
+      journal.record(undo(ownKeys));
+      return ownKeys;
+    });
+  }
   if (schema.supportsReturning) {
     return session.client.transaction(async (executor) => {
       const { rows: inserted } = await executor.query(
@@ -68,18 +80,8 @@ export async function insertBatch(
     });
   }
 
-  // MySQL has no RETURNING. Keys chaos writes itself are known once the INSERT succeeded
-  // (a duplicate would have failed it, so they cannot be an application's); an
-  // auto-increment key is read from LAST_INSERT_ID() row by row, the one provable way.
-  const written = keyColumns.map((column) => columns.findIndex((candidate) => candidate.name === column.name));
-  if (written.every((index) => index >= 0)) {
-    return session.client.transaction(async (executor) => {
-      await executor.query(`${insert}${rows.map(() => values).join(", ")}`, params);
-      const keys = rows.map((row) => written.map((index) => String(row[index])));
-      journal.record(undo(keys));
-      return keys;
-    });
-  }
+  // MySQL has no RETURNING: an auto-increment key is read from LAST_INSERT_ID() row by row,
+  // the one provable way.
   return session.client.transaction(async (executor) => {
     const keys: string[][] = [];
     for (const row of rows) keys.push(await insertOneReadingAutoIncrement(executor, `${insert}${values}`, row, keyColumns, columns));

@@ -6,6 +6,33 @@ import { greaterThan, type ValueMaker, valueMaker } from "./generate-value.js";
 /** Parent key tuples (as text) each foreign key may point at, by constraint name. */
 export type ParentKeys = Map<string, string[][]>;
 
+/**
+ * Integer key columns chaos numbers itself, by name: the largest value already there.
+ * Ascending keys above it never collide and append to the index instead of scattering.
+ */
+export type Counters = Map<string, bigint>;
+
+/** Integer columns that alone form the primary or a unique key, without a default or CHECK: they can be counted. */
+export function countableColumns(
+  table: Table,
+  rules: ReturnType<typeof parseChecks>["rules"] = parseChecks(
+    table.checks,
+    table.columns.map((column) => column.name),
+  ).rules,
+): Column[] {
+  const single = new Set([table.primaryKey, ...table.uniqueKeys].filter((key) => key.length === 1).map((key) => key[0] as string));
+  const foreign = new Set(table.foreignKeys.flatMap((key) => key.columns));
+  return table.columns.filter(
+    (column) =>
+      column.kind === "integer" &&
+      single.has(column.name) &&
+      !foreign.has(column.name) &&
+      !column.hasDefault &&
+      !column.generated &&
+      !rules.has(column.name),
+  );
+}
+
 export interface RowPlan {
   /** Columns chaos writes, in order; the rest are left to their defaults. */
   columns: Column[];
@@ -22,7 +49,7 @@ export type RowPlanResult = { plan: RowPlan } | { skip: string };
  * NOT NULL, UNIQUE, CHECK and foreign keys. Never writes identity, generated or
  * auto-increment columns. Returns a reason instead when no valid row can be made.
  */
-export function planRows(table: Table, dialect: DatabaseKind, parentKeys: ParentKeys): RowPlanResult {
+export function planRows(table: Table, dialect: DatabaseKind, parentKeys: ParentKeys, counters: Counters = new Map()): RowPlanResult {
   const { rules, unknown } = parseChecks(
     table.checks,
     table.columns.map((column) => column.name),
@@ -53,7 +80,10 @@ export function planRows(table: Table, dialect: DatabaseKind, parentKeys: Parent
       continue;
     }
     const columnRules = rules.get(column.name) ?? {};
-    const maker: ValueMaker | undefined = valueMaker(column, dialect, columnRules, singleUnique.has(column.name));
+    const counter = counters.get(column.name);
+    let next = counter ?? 0n;
+    const maker: ValueMaker | undefined =
+      counter === undefined ? valueMaker(column, dialect, columnRules, singleUnique.has(column.name)) : () => String(++next);
     if (!maker) {
       if (column.hasDefault || column.nullable) continue; // the database's default (or NULL) is valid
       return {
