@@ -37,7 +37,7 @@ describe("database target", () => {
       await client.connect();
     }
     const target = createDatabaseTarget();
-    const swept = await withDatabaseSession(database.url, "postgres", (session) => target.sweep?.(session, "c1-abc"));
+    const swept = await withDatabaseSession(database.url, "postgres", async (session) => (await target.sweep?.(session, "c1-abc")) ?? []);
     expect(swept).toHaveLength(1);
     await expect(tagged.query("SELECT 1")).rejects.toThrow();
     expect((await bystander.query("SELECT 1 AS one")).rows[0].one).toBe(1);

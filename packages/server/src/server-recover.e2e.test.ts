@@ -53,6 +53,25 @@ interface HostState {
   workDirEntries: string[];
 }
 
+/** Experiment ids seen in this file's work dirs: other test files run chaos in parallel, and their processes are not ours to count. */
+const ourExperimentIds = new Set<string>();
+
+function taggedProcessesOf(workDir: string): number {
+  try {
+    for (const entry of readdirSync(workDir)) ourExperimentIds.add(entry);
+  } catch {
+    // Not created yet, or already removed by rollback.
+  }
+  return readdirSync("/proc").filter(
+    (entry) =>
+      /^\d+$/.test(entry) &&
+      environmentOf(Number(entry)).some(
+        (variable) =>
+          variable.startsWith("CHAOS_AGENTS_EXPERIMENT=") && ourExperimentIds.has(variable.slice("CHAOS_AGENTS_EXPERIMENT=".length)),
+      ),
+  ).length;
+}
+
 function hostState(file: string, workDir: string): HostState {
   const stats = statfsSync(mountPoint);
   const listening = execFileSync(namespace ? "ip" : "ss", [
@@ -65,9 +84,7 @@ function hostState(file: string, workDir: string): HostState {
     freeBytes: stats.bavail * stats.bsize,
     daemonListening: listening.trim() !== "",
     daemonCount: daemon.pids().length,
-    taggedProcesses: readdirSync("/proc").filter(
-      (entry) => /^\d+$/.test(entry) && environmentOf(Number(entry)).some((variable) => variable.startsWith("CHAOS_AGENTS_TAG=")),
-    ).length,
+    taggedProcesses: taggedProcessesOf(workDir),
     workDirEntries: (() => {
       try {
         return readdirSync(workDir);

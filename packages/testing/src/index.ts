@@ -9,8 +9,17 @@ export { createNetworkNamespace, type NetworkNamespace, networkNamespacesWork } 
 export { createRecordingTarget, newWorld, type RecordingFaults, type RecordingWorld } from "./recording-target.js";
 export { type ChaosProcess, type ChaosResult, chaosBinary, runChaos, startChaos } from "./run-chaos.js";
 export { runCommand } from "./run-command.js";
-export { runInProcess } from "./run-in-process.js";
+export { runInProcess, runWhileWatching } from "./run-in-process.js";
 export { generateKey, type SshdHost, type SshdHostOptions, startSshdHost } from "./sshd-host.js";
 export { makeTempDirectory } from "./temp-directory.js";
-export { environmentOf, executableOf, pidsNamed, startTestDaemon, type TestDaemon } from "./test-daemon.js";
+export { type SshTestbed, startSshTestbed } from "./ssh-testbed.js";
+export {
+  chaosProcessesOf,
+  collectExperimentIds,
+  environmentOf,
+  executableOf,
+  pidsNamed,
+  startTestDaemon,
+  type TestDaemon,
+} from "./test-daemon.js";
 export { createTestDatabase, serverUrls, type TestDatabase, type TestDatabaseKind } from "./test-database.js";

@@ -38,3 +38,25 @@ export async function runInProcess(
     journal.close();
   }
 }
+
+/**
+ * Runs the experiment and, while it runs, polls `during` until it returns something (the fault
+ * as the test saw it while held); resolves with the run's result and what was seen.
+ */
+export async function runWhileWatching<Seen>(
+  registry: Registry,
+  experiment: ExperimentInput,
+  during: () => Seen | undefined | Promise<Seen | undefined>,
+): Promise<{ report: ExperimentReport; events: string[]; seen: Seen | undefined }> {
+  const running = runInProcess(registry, experiment);
+  let seen: Seen | undefined;
+  let finished = false;
+  void running.finally(() => {
+    finished = true;
+  });
+  while (!finished && seen === undefined) {
+    seen = await during();
+    if (seen === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { ...(await running), seen };
+}

@@ -99,3 +99,25 @@ export async function startTestDaemon(
     },
   };
 }
+
+/**
+ * PIDs of processes chaos started for one of `experimentIds` (they carry
+ * `CHAOS_AGENTS_EXPERIMENT=<id>`); other test files run chaos in parallel, so tests count only theirs.
+ */
+export function chaosProcessesOf(experimentIds: ReadonlySet<string>): number[] {
+  const prefix = "CHAOS_AGENTS_EXPERIMENT=";
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((entry) => environmentOf(Number(entry)).some((variable) => variable.startsWith(prefix) && experimentIds.has(variable.slice(prefix.length))))
+    .map(Number);
+}
+
+/** Adds the experiment ids found in a server work dir (one subdirectory per running experiment) to `ids`. */
+export function collectExperimentIds(workDir: string, ids: Set<string>): Set<string> {
+  try {
+    for (const entry of readdirSync(workDir)) ids.add(entry);
+  } catch {
+    // Not created yet, or already removed by rollback.
+  }
+  return ids;
+}

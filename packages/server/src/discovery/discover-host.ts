@@ -94,9 +94,15 @@ export async function discoverHost(host: ServerHost, config: ServerConfig): Prom
     services.filter((service) => service.pid > 0 && !service.process).map((service) => service.pid),
   );
   const seenPaths = new Set<string>();
+  const processResources = new Map(
+    resources.filter((resource) => resource.kind === "process").map((resource) => [resource.details?.pid, resource]),
+  );
   for (const service of services) {
     if (excluded.has(service.name) || protectedServiceNames.test(service.name) || protectedPids.has(service.pid)) continue;
     service.ports = portsByPid.get(service.pid) ?? [];
+    // The main process knows its service, so process_kill can restart it even when resource_filters keep only processes.
+    const mainProcess = processResources.get(service.pid);
+    if (mainProcess?.details) mainProcess.details.service = { ...service } as unknown as Record<string, unknown>;
     resources.push({
       kind: "service",
       name: `${label}/service:${service.name}`,

@@ -1,7 +1,7 @@
-import { defineSkill, parseDuration } from "@chaos-agents/core";
+import { defineSkill } from "@chaos-agents/core";
 import { z } from "zod";
 import type { ServerSession } from "../server-session.js";
-import { forEachTarget, hostsIn, refuse } from "./skill-support.js";
+import { forEachTarget, hostsIn, refuse, selfStopSeconds } from "./skill-support.js";
 import { type LoadUndo, rollBackLoad, startTaggedLoad } from "./tagged-load.js";
 
 const name = "server.cpu_stress";
@@ -16,11 +16,6 @@ const params = z.strictObject({
 });
 
 type Params = z.output<typeof params>;
-
-/** The load stops itself this long after the hold would have ended, even with nobody left to stop it. */
-function selfStopSeconds(context: { durationMs: number; session: ServerSession }): number {
-  return Math.ceil((context.durationMs + (parseDuration(context.session.config.dead_man_switch.grace) ?? 300_000)) / 1000);
-}
 
 /** argv of the load: stress-ng, or a POSIX shell that spins one busy loop per worker. */
 export function cpuLoadCommand(useStressNg: boolean, workers: number, loadPercent: number, seconds: number): string[] {

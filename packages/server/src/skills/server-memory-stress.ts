@@ -1,10 +1,10 @@
-import { defineSkill, parseDuration } from "@chaos-agents/core";
+import { defineSkill } from "@chaos-agents/core";
 import { z } from "zod";
 import { runSkillScript } from "../host/host-script.js";
 import type { ServerSession } from "../server-session.js";
 import { shellQuote } from "../shell-quote.js";
 import { formatSize, parseSize } from "../size.js";
-import { forEachTarget, hostsIn, refuse, sizeText } from "./skill-support.js";
+import { forEachTarget, hostsIn, refuse, selfStopSeconds, sizeText } from "./skill-support.js";
 import { type LoadUndo, rollBackLoad, startTaggedLoad } from "./tagged-load.js";
 
 const name = "server.memory_stress";
@@ -75,7 +75,7 @@ export const serverMemoryStress = defineSkill<Params, ServerSession, LoadUndo>({
   },
   async inject(context) {
     const { plans } = context.plan.details as unknown as { plans: MemoryPlan[] };
-    const seconds = Math.ceil((context.durationMs + (parseDuration(context.session.config.dead_man_switch.grace) ?? 300_000)) / 1000);
+    const seconds = selfStopSeconds(context);
     const held = await forEachTarget(context.session, plans, async (plan) => {
       const what = `${formatSize(plan.bytes)} of memory load`;
       if (plan.stressNg) {

@@ -1,9 +1,9 @@
-import { defineSkill, parseDuration } from "@chaos-agents/core";
+import { defineSkill } from "@chaos-agents/core";
 import { z } from "zod";
 import { runSkillScript } from "../host/host-script.js";
 import type { ServerSession } from "../server-session.js";
 import { shellQuote } from "../shell-quote.js";
-import { forEachTarget, hostOf, refuse, resourcesOf } from "./skill-support.js";
+import { forEachTarget, hostOf, refuse, resourcesOf, selfStopSeconds } from "./skill-support.js";
 import { type LoadUndo, rollBackLoad, startTaggedLoad } from "./tagged-load.js";
 
 const name = "server.port_saturation";
@@ -57,7 +57,7 @@ export const serverPortSaturation = defineSkill<Params, ServerSession, LoadUndo>
   async inject(context) {
     const { hosts } = context.plan.details as { hosts: string[] };
     const { port, connections, address } = context.params;
-    const seconds = Math.ceil((context.durationMs + (parseDuration(context.session.config.dead_man_switch.grace) ?? 300_000)) / 1000);
+    const seconds = selfStopSeconds(context);
     const held = await forEachTarget(context.session, hosts, async (key) => {
       const host = context.session.host(key);
       const countFile = `${host.experimentDir(context.experimentId)}/port-${port}-${Date.now()}.count`;

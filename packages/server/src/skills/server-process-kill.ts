@@ -52,6 +52,8 @@ interface KillTarget {
   host: string;
   pid: number;
   command: string;
+  /** The service this process is the main process of (from discovery), or null. */
+  service: JsonValue;
 }
 
 export interface ProcessKillUndo extends HostUndo {
@@ -104,6 +106,7 @@ export const serverProcessKill = defineSkill<Params, ServerSession, ProcessKillU
       host: hostOf(resource),
       pid: Number(resource.details?.pid),
       command: String(resource.details?.command),
+      service: (resource.details?.service as JsonValue | undefined) ?? null,
     }));
     return {
       targets: matches.map((resource) => resource.name),
@@ -116,7 +119,9 @@ export const serverProcessKill = defineSkill<Params, ServerSession, ProcessKillU
     const killed = await forEachTarget(context.session, targets, async (target) => {
       const host = context.session.host(target.host);
       const key = newDeadManKey();
-      const owner = services.find((service) => service.host === target.host && service.pid === target.pid);
+      const owner =
+        (target.service as unknown as DiscoveredService | null) ??
+        services.find((service) => service.host === target.host && service.pid === target.pid);
       // Identity read now, not at discovery: the kill below only hits this very process.
       const details = (await readProcessDetails(host.connection, [target.pid])).get(target.pid);
       if (!details) return `${target.host}:${target.pid} (already gone)`;

@@ -1,5 +1,16 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -57,11 +68,20 @@ async function runAndWatch<Seen>(input: ReturnType<typeof experiment>, during: (
   return { ...result, seen };
 }
 
-/** PIDs whose environment says chaos started them for any experiment. */
+/** Experiment ids of this file (seen in its work dir): other test files run chaos in parallel. */
+const ourExperimentIds = new Set<string>();
+
+/** PIDs whose environment says chaos started them for one of this file's experiments. */
 function chaosTaggedPids(): number[] {
+  for (const entry of existsSync(workDir) ? readdirSync(workDir) : []) ourExperimentIds.add(entry);
   return readdirSync("/proc")
     .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((entry) => environmentOf(Number(entry)).some((variable) => variable.startsWith("CHAOS_AGENTS_TAG=")))
+    .filter((entry) =>
+      environmentOf(Number(entry)).some(
+        (variable) =>
+          variable.startsWith("CHAOS_AGENTS_EXPERIMENT=") && ourExperimentIds.has(variable.slice("CHAOS_AGENTS_EXPERIMENT=".length)),
+      ),
+    )
     .map(Number);
 }
 
@@ -179,10 +199,11 @@ describe("server skills on the local host", () => {
     }
   });
 
-  it("process_kill kills the daemon by name and rollback restarts its service", async () => {
+  it("process_kill kills the daemon by name and rollback restarts its service, even with only processes selected", async () => {
     const [originalPid] = daemon.pids();
-    const { report, seen } = await runAndWatch(experiment("server.process_kill", { name: daemon.name, signal: "KILL" }), () =>
-      !daemon.pids().includes(originalPid as number) ? true : undefined,
+    const { report, seen } = await runAndWatch(
+      experiment("server.process_kill", { name: daemon.name, signal: "KILL" }, { resource_filters: ["/process:"] }),
+      () => (!daemon.pids().includes(originalPid as number) ? true : undefined),
     );
     expect(report.status).toBe("succeeded");
     expect(seen).toBe(true);

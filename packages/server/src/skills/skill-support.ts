@@ -66,8 +66,7 @@ export async function journalAndArm<Params, Undo extends HostUndo>(
   context.journal.record(undo);
   const { dead_man_switch: deadMan } = context.session.config;
   if (!deadMan.enabled) return;
-  const graceMs = parseDuration(deadMan.grace) ?? 300_000;
-  await armDeadMan(context.session.host(undo.host), context.experimentId, undo.deadManKey, undoScript, context.durationMs + graceMs);
+  await armDeadMan(context.session.host(undo.host), context.experimentId, undo.deadManKey, undoScript, context.durationMs + graceMs(context.session));
 }
 
 /**
@@ -90,6 +89,16 @@ export async function rollBackWithScript(
     else if (line.startsWith("note: ")) notes.push(line.slice(6));
   }
   return { summary: notes.length ? `${undo.host}: ${notes.join("; ")}` : undefined, conflicts: conflicts.length ? conflicts : undefined };
+}
+
+/** The dead-man's grace period of the session, in milliseconds. */
+function graceMs(session: ServerSession): number {
+  return parseDuration(session.config.dead_man_switch.grace) ?? 300_000;
+}
+
+/** Loads stop themselves this many seconds after injection (hold + grace), even with nobody left to stop them. */
+export function selfStopSeconds(context: { durationMs: number; session: ServerSession }): number {
+  return Math.ceil((context.durationMs + graceMs(context.session)) / 1000);
 }
 
 /** Runs `work` for each target, several hosts at once (up to `max_concurrent_hosts`). */
