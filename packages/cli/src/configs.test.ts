@@ -13,7 +13,10 @@ const examples = readdirSync(join(root, "config"))
 
 describe("shipped configs", () => {
   it.each([...examples, demoConfigPath])("%s is valid", async (file) => {
-    const loaded = await loadConfigFile(file, { registry: createBuiltinRegistry(), env: { CHAOS_DEMO_URL: "postgres://demo@127.0.0.1/shop" } });
+    const loaded = await loadConfigFile(file, {
+      registry: createBuiltinRegistry(),
+      env: { CHAOS_DEMO_URL: "postgres://demo@127.0.0.1/shop" },
+    });
     expect(loaded.config.form).toMatch(/experiments|daemon|llm/);
   });
 

@@ -1,47 +1,25 @@
-// kill -9 of the real `chaos` binary while faults are held on an SSH host, then either
-// `chaos recover` or the host's own dead-man's switch restores it; both together never harm.
-import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, statfsSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, statfsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  createNetworkNamespace,
-  environmentOf,
-  makeTempDirectory,
-  type NetworkNamespace,
-  networkNamespacesWork,
-  runChaos,
-  type SshdHost,
-  startChaos,
-  startSshdHost,
-  startTestDaemon,
-  type TestDaemon,
-} from "@chaos-agents/testing";
+import { chaosProcessesOf, collectExperimentIds, runChaos, type SshTestbed, startChaos, startSshTestbed } from "@chaos-agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const temp = makeTempDirectory("chaos-server-e2e-");
-let namespace: NetworkNamespace | undefined;
-let sshd: SshdHost;
-let daemon: TestDaemon;
+let testbed: SshTestbed;
+let sshd: SshTestbed["sshd"];
+let daemon: NonNullable<SshTestbed["daemon"]>;
 let mountPoint: string;
+let temp: { path: string };
 let counter = 0;
 
 beforeAll(async () => {
-  mountPoint = join(temp.path, "fill");
-  mkdirSync(mountPoint);
-  // Before sshd starts, so its mount namespace (from `ip netns exec`) sees the tmpfs.
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", mountPoint]);
-  namespace = (await networkNamespacesWork()) ? await createNetworkNamespace() : undefined;
-  sshd = await startSshdHost({ namespace });
-  daemon = await startTestDaemon({ namespace: namespace?.name });
+  testbed = await startSshTestbed({ prefix: "chaos-server-e2e-" });
+  ({ sshd, mountPoint } = testbed);
+  daemon = testbed.daemon as NonNullable<SshTestbed["daemon"]>;
+  temp = { path: testbed.scratch };
 });
 
 afterAll(async () => {
-  await daemon?.stop();
-  await sshd?.stop();
-  await namespace?.remove();
-  execFileSync("umount", [mountPoint]);
-  temp.remove();
+  await testbed?.stop();
 });
 
 interface HostState {
@@ -57,28 +35,12 @@ interface HostState {
 const ourExperimentIds = new Set<string>();
 
 function taggedProcessesOf(workDir: string): number {
-  try {
-    for (const entry of readdirSync(workDir)) ourExperimentIds.add(entry);
-  } catch {
-    // Not created yet, or already removed by rollback.
-  }
-  return readdirSync("/proc").filter(
-    (entry) =>
-      /^\d+$/.test(entry) &&
-      environmentOf(Number(entry)).some(
-        (variable) =>
-          variable.startsWith("CHAOS_AGENTS_EXPERIMENT=") && ourExperimentIds.has(variable.slice("CHAOS_AGENTS_EXPERIMENT=".length)),
-      ),
-  ).length;
+  return chaosProcessesOf(collectExperimentIds(workDir, ourExperimentIds)).length;
 }
 
 function hostState(file: string, workDir: string): HostState {
   const stats = statfsSync(mountPoint);
-  const listening = execFileSync(namespace ? "ip" : "ss", [
-    ...(namespace ? ["netns", "exec", namespace.name, "ss"] : []),
-    "-Htln",
-    `sport = :${daemon.port}`,
-  ]).toString();
+  const listening = testbed.onHost("ss", ["-Htln", `sport = :${daemon.port}`]);
   return {
     mode: statSync(file).mode,
     freeBytes: stats.bavail * stats.bsize,

@@ -1,33 +1,21 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { newExperimentId } from "@chaos-agents/core";
-import { createNetworkNamespace, type NetworkNamespace, networkNamespacesWork, type SshdHost, startSshdHost } from "@chaos-agents/testing";
+import { type SshTestbed, startSshTestbed } from "@chaos-agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServerTarget } from "./server-target.js";
 
-let scratch: string;
-let mountPoint: string;
-let namespace: NetworkNamespace | undefined;
-let sshd: SshdHost;
+let testbed: SshTestbed;
 const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 beforeAll(async () => {
-  scratch = mkdtempSync(join(tmpdir(), "chaos-sweep-"));
-  mountPoint = join(scratch, "mount");
-  mkdirSync(mountPoint);
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]);
-  namespace = (await networkNamespacesWork()) ? await createNetworkNamespace() : undefined;
-  sshd = await startSshdHost({ namespace });
+  testbed = await startSshTestbed({ daemon: false, mountSize: "4m", prefix: "chaos-sweep-" });
 });
 
 afterAll(async () => {
-  await sshd?.stop();
-  await namespace?.remove();
-  execFileSync("umount", [mountPoint]);
-  rmSync(scratch, { recursive: true, force: true });
+  await testbed?.stop();
 });
 
 function alive(pid: number): boolean {
@@ -46,7 +34,8 @@ function alive(pid: number): boolean {
 describe("sweep", () => {
   it("removes what carries the experiment id and nothing else", async () => {
     const experimentId = newExperimentId();
-    const workDir = join(scratch, "work");
+    const { namespace, mountPoint } = testbed;
+    const workDir = String(testbed.targetConfig().work_dir);
     // Leftovers the journal never heard of: a tagged process, chaos directories, an iptables chain.
     const tagged = spawn("sleep", ["60"], {
       env: { ...process.env, CHAOS_AGENTS_EXPERIMENT: experimentId },
@@ -71,16 +60,7 @@ describe("sweep", () => {
     }
 
     const target = createServerTarget();
-    const session = await target.connect(
-      target.configSchema.parse({
-        hosts: [
-          { host: sshd.host, port: sshd.port, username: sshd.username, auth: { type: "key", private_key_path: sshd.privateKeyPath } },
-        ],
-        known_hosts_path: sshd.knownHostsPath,
-        work_dir: workDir,
-      }),
-      { experimentId, log },
-    );
+    const session = await target.connect(target.configSchema.parse(testbed.targetConfig()), { experimentId, log });
     try {
       const swept = await target.sweep?.(session, experimentId);
       expect(swept?.some((line) => line.includes(`process ${tagged.pid}`))).toBe(true);

@@ -10,9 +10,9 @@ export { createRecordingTarget, newWorld, type RecordingFaults, type RecordingWo
 export { type ChaosProcess, type ChaosResult, chaosBinary, runChaos, startChaos } from "./run-chaos.js";
 export { runCommand } from "./run-command.js";
 export { runInProcess, runWhileWatching } from "./run-in-process.js";
+export { type SshTestbed, startSshTestbed } from "./ssh-testbed.js";
 export { generateKey, type SshdHost, type SshdHostOptions, startSshdHost } from "./sshd-host.js";
 export { makeTempDirectory } from "./temp-directory.js";
-export { type SshTestbed, startSshTestbed } from "./ssh-testbed.js";
 export {
   chaosProcessesOf,
   collectExperimentIds,

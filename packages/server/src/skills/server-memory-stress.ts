@@ -4,7 +4,7 @@ import { runSkillScript } from "../host/host-script.js";
 import type { ServerSession } from "../server-session.js";
 import { shellQuote } from "../shell-quote.js";
 import { formatSize, parseSize } from "../size.js";
-import { forEachTarget, hostsIn, refuse, selfStopSeconds, sizeText } from "./skill-support.js";
+import { forEachTarget, refuse, selectedHosts, selfStopSeconds, sizeText } from "./skill-support.js";
 import { type LoadUndo, rollBackLoad, startTaggedLoad } from "./tagged-load.js";
 
 const name = "server.memory_stress";
@@ -41,8 +41,7 @@ export const serverMemoryStress = defineSkill<Params, ServerSession, LoadUndo>({
   params,
   reversible: true,
   async plan({ params: parameters, inventory, session }) {
-    const hosts = hostsIn(inventory);
-    if (hosts.length === 0) refuse(name, "no host is selected (check resource_filters)");
+    const hosts = selectedHosts(name, inventory);
     const plans = await forEachTarget(session, hosts, async (key): Promise<MemoryPlan> => {
       const host = session.host(key);
       const facts = await host.facts();

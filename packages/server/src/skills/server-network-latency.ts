@@ -3,7 +3,7 @@ import { z } from "zod";
 import { runSkillScript } from "../host/host-script.js";
 import type { ServerSession } from "../server-session.js";
 import { shellQuote } from "../shell-quote.js";
-import { forEachTarget, type HostUndo, hostsIn, journalAndArm, newDeadManKey, refuse, rollBackWithScript } from "./skill-support.js";
+import { forEachTarget, type HostUndo, journalAndArm, newDeadManKey, refuse, rollBackWithScript, selectedHosts } from "./skill-support.js";
 
 const name = "server.network_latency";
 
@@ -105,8 +105,7 @@ export const serverNetworkLatency = defineSkill<Params, ServerSession, NetworkUn
   params,
   reversible: true,
   async plan({ params: parameters, inventory, session }) {
-    const hosts = hostsIn(inventory);
-    if (hosts.length === 0) refuse(name, "no host is selected (check resource_filters)");
+    const hosts = selectedHosts(name, inventory);
     await forEachTarget(session, hosts, async (key) => {
       const host = session.host(key);
       const facts = await host.facts();

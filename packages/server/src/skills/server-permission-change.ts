@@ -2,6 +2,7 @@ import { defineSkill, type JsonValue } from "@chaos-agents/core";
 import { z } from "zod";
 import { isCriticalPath } from "../discovery/critical-paths.js";
 import { runSkillScript } from "../host/host-script.js";
+import type { ServerHost } from "../host/server-host.js";
 import type { ServerSession } from "../server-session.js";
 import { commandLine, shellQuote } from "../shell-quote.js";
 import {
@@ -76,7 +77,7 @@ fi`;
 }
 
 /** Resolves and stats paths on one host: `resolved<TAB>mode uid gid type` per path, or `missing<TAB>path`. */
-async function statPaths(host: ServerSession["hosts"][number], paths: string[]): Promise<PathTarget[]> {
+async function statPaths(host: ServerHost, paths: string[]): Promise<PathTarget[]> {
   const output = await runSkillScript(
     name,
     host.connection,

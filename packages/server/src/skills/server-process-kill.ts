@@ -5,9 +5,8 @@ import { readProcessDetails } from "../discovery/process-details.js";
 import { runSkillScript } from "../host/host-script.js";
 import type { ServerSession } from "../server-session.js";
 import { type ServiceRecord, serviceRecordOf } from "../services/service-record.js";
-import { restoreServiceScript } from "../services/service-scripts.js";
+import { restartToolsOf, restoreServiceScript } from "../services/service-scripts.js";
 import { shellQuote } from "../shell-quote.js";
-import { restartToolsOf } from "./server-service-stop.js";
 import {
   forEachTarget,
   type HostUndo,

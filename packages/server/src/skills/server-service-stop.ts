@@ -2,10 +2,9 @@ import { defineSkill, type JsonValue } from "@chaos-agents/core";
 import { z } from "zod";
 import type { DiscoveredService } from "../discovery/discover-host.js";
 import { runSkillScript } from "../host/host-script.js";
-import type { ServerHost } from "../host/server-host.js";
 import type { ServerSession } from "../server-session.js";
 import { type ServiceRecord, serviceRecordOf } from "../services/service-record.js";
-import { type RestartTools, restoreServiceScript, stopServiceScript } from "../services/service-scripts.js";
+import { type RestartTools, restartToolsOf, restoreServiceScript, stopServiceScript } from "../services/service-scripts.js";
 import { forEachTarget, type HostUndo, journalAndArm, newDeadManKey, refuse, resourcesOf, rollBackWithScript } from "./skill-support.js";
 
 const name = "server.service_stop";
@@ -21,12 +20,6 @@ type Params = z.output<typeof params>;
 
 export interface ServiceStopUndo extends HostUndo {
   service: ServiceRecord;
-}
-
-/** What a restart may use on a host, from its probed facts. */
-export async function restartToolsOf(host: ServerHost): Promise<RestartTools> {
-  const facts = await host.facts();
-  return { bash: facts.tools.includes("bash"), setpriv: facts.tools.includes("setpriv"), euid: facts.euid };
 }
 
 /** Picks service resources: the named ones (each must exist), or the first `max` discovered. */

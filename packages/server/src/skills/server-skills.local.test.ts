@@ -1,21 +1,19 @@
 import { execFileSync } from "node:child_process";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statfsSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Registry } from "@chaos-agents/core";
-import { environmentOf, runCommand, runInProcess, startTestDaemon, type TestDaemon } from "@chaos-agents/testing";
+import {
+  chaosProcessesOf,
+  collectExperimentIds,
+  environmentOf,
+  runCommand,
+  runInProcess,
+  runWhileWatching,
+  startTestDaemon,
+  type TestDaemon,
+} from "@chaos-agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serverSkills } from "../index.js";
 import { createServerTarget } from "../server-target.js";
@@ -53,36 +51,16 @@ function experiment(skill: string, params: Record<string, unknown>, extra: Recor
 }
 
 /** Runs the experiment and, while the fault is held, waits until `during` sees it (returning what it saw). */
-async function runAndWatch<Seen>(input: ReturnType<typeof experiment>, during: () => Seen | undefined) {
-  const running = runInProcess(registry, input);
-  let seen: Seen | undefined;
-  let finished = false;
-  void running.finally(() => {
-    finished = true;
-  });
-  while (!finished && seen === undefined) {
-    seen = during();
-    if (seen === undefined) await sleep(50);
-  }
-  const result = await running;
-  return { ...result, seen };
+function runAndWatch<Seen>(input: ReturnType<typeof experiment>, during: () => Seen | undefined) {
+  return runWhileWatching(registry, input, during);
 }
 
 /** Experiment ids of this file (seen in its work dir): other test files run chaos in parallel. */
 const ourExperimentIds = new Set<string>();
 
-/** PIDs whose environment says chaos started them for one of this file's experiments. */
+/** PIDs chaos started for one of this file's experiments. */
 function chaosTaggedPids(): number[] {
-  for (const entry of existsSync(workDir) ? readdirSync(workDir) : []) ourExperimentIds.add(entry);
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((entry) =>
-      environmentOf(Number(entry)).some(
-        (variable) =>
-          variable.startsWith("CHAOS_AGENTS_EXPERIMENT=") && ourExperimentIds.has(variable.slice("CHAOS_AGENTS_EXPERIMENT=".length)),
-      ),
-    )
-    .map(Number);
+  return chaosProcessesOf(collectExperimentIds(workDir, ourExperimentIds));
 }
 
 function freeBytes(path: string): number {

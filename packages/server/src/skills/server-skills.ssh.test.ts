@@ -1,96 +1,53 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Registry } from "@chaos-agents/core";
-import {
-  createNetworkNamespace,
-  type NetworkNamespace,
-  networkNamespacesWork,
-  runInProcess,
-  type SshdHost,
-  startSshdHost,
-  startTestDaemon,
-  type TestDaemon,
-} from "@chaos-agents/testing";
+import { runInProcess, runWhileWatching, type SshTestbed, startSshTestbed } from "@chaos-agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serverSkills } from "../index.js";
 import { createServerTarget } from "../server-target.js";
 
 const registry = new Registry().addTarget(createServerTarget(), serverSkills);
-let namespace: NetworkNamespace | undefined;
-let sshd: SshdHost;
-let daemon: TestDaemon;
+let testbed: SshTestbed;
+let sshd: SshTestbed["sshd"];
+let daemon: NonNullable<SshTestbed["daemon"]>;
+let namespace: SshTestbed["namespace"];
 let scratch: string;
-let workDir: string;
 let mountPoint: string;
+let workDir: string;
+let onHost: SshTestbed["onHost"];
 
 beforeAll(async () => {
-  scratch = mkdtempSync(join(tmpdir(), "chaos-ssh-skills-"));
-  workDir = join(scratch, "work");
-  // Mounted before sshd starts: `ip netns exec` gives sshd its own mount namespace, which later mounts may not reach.
-  mountPoint = join(scratch, "fill");
-  mkdirSync(mountPoint);
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", mountPoint]);
-  namespace = (await networkNamespacesWork()) ? await createNetworkNamespace() : undefined;
-  sshd = await startSshdHost({ namespace });
-  daemon = await startTestDaemon({ namespace: namespace?.name });
+  testbed = await startSshTestbed({ prefix: "chaos-ssh-skills-" });
+  ({ sshd, namespace, scratch, mountPoint, onHost } = testbed);
+  daemon = testbed.daemon as NonNullable<SshTestbed["daemon"]>;
+  workDir = String(testbed.targetConfig().work_dir);
 });
 
 afterAll(async () => {
-  await daemon?.stop();
-  await sshd?.stop();
-  await namespace?.remove();
-  execFileSync("umount", [mountPoint]);
-  rmSync(scratch, { recursive: true, force: true });
+  await testbed?.stop();
 });
-
-function targetConfig(overrides: Record<string, unknown> = {}) {
-  return {
-    hosts: [{ host: sshd.host, port: sshd.port, username: sshd.username, auth: { type: "key", private_key_path: sshd.privateKeyPath } }],
-    known_hosts_path: sshd.knownHostsPath,
-    work_dir: workDir,
-    ...overrides,
-  };
-}
 
 function experiment(skill: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return {
     name: `ssh ${skill}`,
     target: "server" as const,
-    target_config: targetConfig(),
+    target_config: testbed.targetConfig(),
     skills: [{ skill_name: skill, params }],
     duration: "1s",
     ...extra,
   };
 }
 
-async function runAndWatch<Seen>(input: ReturnType<typeof experiment>, during: () => Seen | undefined | Promise<Seen | undefined>) {
-  const running = runInProcess(registry, input);
-  let seen: Seen | undefined;
-  let finished = false;
-  void running.finally(() => {
-    finished = true;
-  });
-  while (!finished && seen === undefined) {
-    seen = await during();
-    if (seen === undefined) await sleep(50);
-  }
-  return { ...(await running), seen };
-}
-
-/** Runs a command where the SSH host lives (its namespace, when there is one). */
-function onHost(file: string, args: string[]): string {
-  const command = namespace ? ["ip", "netns", "exec", namespace.name, file, ...args] : [file, ...args];
-  return execFileSync(command[0] as string, command.slice(1)).toString();
+function runAndWatch<Seen>(input: ReturnType<typeof experiment>, during: () => Seen | undefined | Promise<Seen | undefined>) {
+  return runWhileWatching(registry, input, during);
 }
 
 describe("server skills over SSH", () => {
   it("discovers the host through SSH and never lists sshd, PID 1 or its own session", async () => {
     const target = createServerTarget();
     const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-    const session = await target.connect(target.configSchema.parse(targetConfig()), { experimentId: "discovery", log });
+    const session = await target.connect(target.configSchema.parse(testbed.targetConfig()), { experimentId: "discovery", log });
     try {
       const inventory = await session.discover();
       const names = inventory.resources.map((resource) => resource.name);

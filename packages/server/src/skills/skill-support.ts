@@ -49,6 +49,13 @@ export function hostsIn(inventory: Inventory): string[] {
   return resourcesOf(inventory, "host").map(hostOf);
 }
 
+/** The selected hosts of a host-wide skill; refuses when `resource_filters` left none. */
+export function selectedHosts(skill: string, inventory: Inventory): string[] {
+  const hosts = hostsIn(inventory);
+  if (hosts.length === 0) refuse(skill, "no host is selected (check resource_filters)");
+  return hosts;
+}
+
 /** Turns a refusal into the SkillError of `skill`, so plan() reports what is wrong before anything changes. */
 export function refuse(skill: string, message: string): never {
   throw new SkillError(skill, message);
@@ -66,7 +73,13 @@ export async function journalAndArm<Params, Undo extends HostUndo>(
   context.journal.record(undo);
   const { dead_man_switch: deadMan } = context.session.config;
   if (!deadMan.enabled) return;
-  await armDeadMan(context.session.host(undo.host), context.experimentId, undo.deadManKey, undoScript, context.durationMs + graceMs(context.session));
+  await armDeadMan(
+    context.session.host(undo.host),
+    context.experimentId,
+    undo.deadManKey,
+    undoScript,
+    context.durationMs + graceMs(context.session),
+  );
 }
 
 /**
