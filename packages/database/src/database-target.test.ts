@@ -44,30 +44,38 @@ describe("database target", () => {
     await bystander.end();
   });
 
-  it("retries a rollback step whose connection was terminated mid-rollback, and restores everything", async () => {
-    database = await createTestDatabase("postgres");
+  it.each(["postgres", "mysql"] as const)("%s: retries a rollback step whose connection was killed mid-rollback, and restores everything", async (kind) => {
+    database = await createTestDatabase(kind);
     const db = database;
-    for (const statement of shopSchema.postgres) await db.execute(statement);
-    const before = await databaseState(db.url, "postgres");
+    for (const statement of shopSchema[kind]) await db.execute(statement);
+    const before = await databaseState(db.url, kind);
     let terminated = 0;
+    // pg_terminate_backend on PostgreSQL, KILL on MySQL: chaos's pooled connections to this database.
+    const killChaosConnections = async () => {
+      if (kind === "postgres") {
+        const rows = await db.execute(
+          "SELECT count(pg_terminate_backend(pid)) AS n FROM (SELECT pid FROM pg_stat_activity WHERE application_name = 'chaos-agents' AND datname = current_database() OFFSET 0) s",
+        );
+        return Number(rows[0]?.n);
+      }
+      const ids = await db.execute("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()");
+      for (const { id } of ids) await db.execute(`KILL ${Number(id)}`);
+      return ids.length;
+    };
     const { report, events } = await runDatabaseExperiment({
       url: db.url,
-      dbType: "postgres",
+      dbType: kind,
       skills: [{ skill_name: "db.insert_load", params: { rows_per_table: 400, batch_size: 20, tables: ["customers"] } }],
       onEvent: (event) => {
         if (event.type === "rollback_step_done" && terminated === 0) {
           terminated = -1;
-          void db
-            .execute(
-              "SELECT count(pg_terminate_backend(pid)) AS n FROM (SELECT pid FROM pg_stat_activity WHERE application_name = 'chaos-agents' AND datname = current_database() OFFSET 0) s",
-            )
-            .then((rows) => (terminated = Number(rows[0]?.n)));
+          void killChaosConnections().then((count) => (terminated = count));
         }
       },
     });
     expect(terminated).toBeGreaterThan(0);
     expect(events.some((event) => event.type === "log" && /failed \(attempt 1\/2\).*retrying/.test(event.message))).toBe(true);
     expect(report.rollback).toMatchObject({ steps: 20, done: 20, failed: [] });
-    expect(await databaseState(db.url, "postgres")).toEqual(before);
+    expect(await databaseState(db.url, kind)).toEqual(before);
   });
 });
