@@ -1,15 +1,10 @@
 import { EventBus } from "@chaos-agents/core";
-import { createTestDatabase, databaseState, runDatabaseExperiment, type TestDatabase, withDatabaseSession } from "@chaos-agents/testing";
+import { databaseState, runDatabaseExperiment, useTestDatabases, withDatabaseSession } from "@chaos-agents/testing";
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createDatabaseTarget, databaseIdentity } from "./database-target.js";
-import { shopSchema } from "./demo/shop-schema.js";
 
-let database: TestDatabase | undefined;
-afterEach(async () => {
-  await database?.drop();
-  database = undefined;
-});
+const databases = useTestDatabases();
 
 describe("database target", () => {
   it("identifies a target without its password", () => {
@@ -29,7 +24,7 @@ describe("database target", () => {
   });
 
   it("sweep terminates only connections tagged with the experiment id", async () => {
-    database = await createTestDatabase("postgres");
+    const database = await databases.empty("postgres");
     const tagged = new pg.Client({ connectionString: database.url, application_name: "chaos-c1-abc" });
     const bystander = new pg.Client({ connectionString: database.url, application_name: "chaos-c1-abcd" });
     for (const client of [tagged, bystander]) {
@@ -44,38 +39,39 @@ describe("database target", () => {
     await bystander.end();
   });
 
-  it.each(["postgres", "mysql"] as const)("%s: retries a rollback step whose connection was killed mid-rollback, and restores everything", async (kind) => {
-    database = await createTestDatabase(kind);
-    const db = database;
-    for (const statement of shopSchema[kind]) await db.execute(statement);
-    const before = await databaseState(db.url, kind);
-    let terminated = 0;
-    // pg_terminate_backend on PostgreSQL, KILL on MySQL: chaos's pooled connections to this database.
-    const killChaosConnections = async () => {
-      if (kind === "postgres") {
-        const rows = await db.execute(
-          "SELECT count(pg_terminate_backend(pid)) AS n FROM (SELECT pid FROM pg_stat_activity WHERE application_name = 'chaos-agents' AND datname = current_database() OFFSET 0) s",
-        );
-        return Number(rows[0]?.n);
-      }
-      const ids = await db.execute("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()");
-      for (const { id } of ids) await db.execute(`KILL ${Number(id)}`);
-      return ids.length;
-    };
-    const { report, events } = await runDatabaseExperiment({
-      url: db.url,
-      dbType: kind,
-      skills: [{ skill_name: "db.insert_load", params: { rows_per_table: 400, batch_size: 20, tables: ["customers"] } }],
-      onEvent: (event) => {
-        if (event.type === "rollback_step_done" && terminated === 0) {
-          terminated = -1;
-          void killChaosConnections().then((count) => (terminated = count));
+  it.each(["postgres", "mysql"] as const)(
+    "%s: retries a rollback step whose connection was killed mid-rollback, and restores everything",
+    async (kind) => {
+      const db = await databases.shop(kind);
+      const before = await databaseState(db.url, kind);
+      let terminated = 0;
+      // pg_terminate_backend on PostgreSQL, KILL on MySQL: chaos's pooled connections to this database.
+      const killChaosConnections = async () => {
+        if (kind === "postgres") {
+          const rows = await db.execute(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM (SELECT pid FROM pg_stat_activity WHERE application_name = 'chaos-agents' AND datname = current_database() OFFSET 0) s",
+          );
+          return Number(rows[0]?.n);
         }
-      },
-    });
-    expect(terminated).toBeGreaterThan(0);
-    expect(events.some((event) => event.type === "log" && /failed \(attempt 1\/2\).*retrying/.test(event.message))).toBe(true);
-    expect(report.rollback).toMatchObject({ steps: 20, done: 20, failed: [] });
-    expect(await databaseState(db.url, kind)).toEqual(before);
-  });
+        const ids = await db.execute("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()");
+        for (const { id } of ids) await db.execute(`KILL ${Number(id)}`);
+        return ids.length;
+      };
+      const { report, events } = await runDatabaseExperiment({
+        url: db.url,
+        dbType: kind,
+        skills: [{ skill_name: "db.insert_load", params: { rows_per_table: 400, batch_size: 20, tables: ["customers"] } }],
+        onEvent: (event) => {
+          if (event.type === "rollback_step_done" && terminated === 0) {
+            terminated = -1;
+            void killChaosConnections().then((count) => (terminated = count));
+          }
+        },
+      });
+      expect(terminated).toBeGreaterThan(0);
+      expect(events.some((event) => event.type === "log" && /failed \(attempt 1\/2\).*retrying/.test(event.message))).toBe(true);
+      expect(report.rollback).toMatchObject({ steps: 20, done: 20, failed: [] });
+      expect(await databaseState(db.url, kind)).toEqual(before);
+    },
+  );
 });

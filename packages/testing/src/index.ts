@@ -23,3 +23,4 @@ export {
   type TestDaemon,
 } from "./test-daemon.js";
 export { createTestDatabase, serverUrls, type TestDatabase, type TestDatabaseKind } from "./test-database.js";
+export { type TestDatabases, useTestDatabases } from "./use-test-databases.js";

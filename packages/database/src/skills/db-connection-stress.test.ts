@@ -1,20 +1,9 @@
 import { type Journal, openSqliteJournal } from "@chaos-agents/core";
-import { createTestDatabase, databaseState, runDatabaseExperiment, type TestDatabase, type TestDatabaseKind } from "@chaos-agents/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { shopSchema } from "../demo/shop-schema.js";
+import { databaseState, runDatabaseExperiment, type TestDatabase, type TestDatabaseKind, useTestDatabases } from "@chaos-agents/testing";
+import { describe, expect, it } from "vitest";
 
 const kinds: TestDatabaseKind[] = ["postgres", "mysql"];
-let database: TestDatabase | undefined;
-afterEach(async () => {
-  await database?.drop();
-  database = undefined;
-});
-
-async function shop(kind: TestDatabaseKind): Promise<TestDatabase> {
-  database = await createTestDatabase(kind);
-  for (const statement of shopSchema[kind]) await database.execute(statement);
-  return database;
-}
+const { shop } = useTestDatabases();
 
 /** Connections the server itself shows as chaos's: by application_name on PostgreSQL, by journaled id on MySQL. */
 async function chaosConnections(db: TestDatabase, journal: Journal, experimentId: string): Promise<number> {

@@ -1,12 +1,7 @@
-import { createTestDatabase, databaseState, runDatabaseExperiment, type TestDatabase, withDatabaseSession } from "@chaos-agents/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { shopSchema } from "../demo/shop-schema.js";
+import { databaseState, runDatabaseExperiment, type TestDatabase, useTestDatabases, withDatabaseSession } from "@chaos-agents/testing";
+import { describe, expect, it } from "vitest";
 
-let database: TestDatabase | undefined;
-afterEach(async () => {
-  await database?.drop();
-  database = undefined;
-});
+const databases = useTestDatabases();
 
 const weirdPostgres = `a"; DROP TABLE customers; --`;
 const weirdMysql = "a`; DROP TABLE customers; --";
@@ -40,8 +35,8 @@ const mysqlEdges = [
 ];
 
 async function edgeDatabase(kind: "postgres" | "mysql"): Promise<TestDatabase> {
-  database = await createTestDatabase(kind);
-  for (const statement of [...shopSchema[kind], ...(kind === "postgres" ? postgresEdges : mysqlEdges)]) await database.execute(statement);
+  const database = await databases.shop(kind);
+  for (const statement of kind === "postgres" ? postgresEdges : mysqlEdges) await database.execute(statement);
   return database;
 }
 

@@ -1,19 +1,8 @@
-import { createTestDatabase, databaseState, runDatabaseExperiment, type TestDatabase, type TestDatabaseKind } from "@chaos-agents/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { shopSchema } from "../demo/shop-schema.js";
+import { databaseState, runDatabaseExperiment, type TestDatabase, type TestDatabaseKind, useTestDatabases } from "@chaos-agents/testing";
+import { describe, expect, it } from "vitest";
 
 const kinds: TestDatabaseKind[] = ["postgres", "mysql"];
-let database: TestDatabase | undefined;
-afterEach(async () => {
-  await database?.drop();
-  database = undefined;
-});
-
-async function shop(kind: TestDatabaseKind): Promise<TestDatabase> {
-  database = await createTestDatabase(kind);
-  for (const statement of shopSchema[kind]) await database.execute(statement);
-  return database;
-}
+const { shop } = useTestDatabases();
 
 /** Waits at most `seconds` for locks on the test's own connection (PostgreSQL in milliseconds precision). */
 async function setLockWait(db: TestDatabase, seconds: number): Promise<void> {

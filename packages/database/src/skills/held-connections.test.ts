@@ -1,30 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { type AnySkill, EventBus, type JsonValue } from "@chaos-agents/core";
-import { createTestDatabase, databaseState, type TestDatabase, type TestDatabaseKind, withDatabaseSession } from "@chaos-agents/testing";
+import { databaseState, type TestDatabase, type TestDatabaseKind, useTestDatabases, withDatabaseSession } from "@chaos-agents/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DatabaseSession } from "../database-session.js";
 import { createDatabaseTarget } from "../database-target.js";
-import { shopSchema } from "../demo/shop-schema.js";
 import type { SqlConnection } from "../sql/sql-client.js";
 import { dbConnectionStress } from "./db-connection-stress.js";
 import { dbLockContention } from "./db-lock-contention.js";
 import type { HeldConnectionsUndo } from "./held-connections.js";
 
 const kinds: TestDatabaseKind[] = ["postgres", "mysql"];
-let database: TestDatabase | undefined;
+const { shop } = useTestDatabases();
+// After hooks run last-registered first: the held connections go before their database.
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await cleanup?.();
   cleanup = undefined;
-  await database?.drop();
-  database = undefined;
 });
-
-async function shop(kind: TestDatabaseKind): Promise<TestDatabase> {
-  database = await createTestDatabase(kind);
-  for (const statement of shopSchema[kind]) await database.execute(statement);
-  return database;
-}
 
 /**
  * Plans and injects one skill outside the engine, as `chaos run` would, then "crashes": the

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import pg from "pg";
 import type { DatabaseSession } from "../database-session.js";
+import { postgresClientConfig, sessionOptions } from "../sql/postgres-client.js";
 import type { SelectQuery } from "./select-queries.js";
 
 /** One load worker's own connection: runs a query, discards its rows. */
@@ -33,20 +33,9 @@ export async function openWorker(session: DatabaseSession, queries: SelectQuery[
       close: () => connection.close(),
     };
   }
-  const { config } = session;
   const client = new pg.Client({
-    connectionString: config.connection_url.replace(/^postgresql:/, "postgres:"),
-    application_name: session.connectionTag,
-    options: `-c statement_timeout=${statementTimeoutSeconds}s`,
-    ssl: config.tls?.enabled
-      ? {
-          rejectUnauthorized: config.tls.reject_unauthorized,
-          ca: config.tls.ca_file ? readFileSync(config.tls.ca_file, "utf8") : undefined,
-          cert: config.tls.cert_file ? readFileSync(config.tls.cert_file, "utf8") : undefined,
-          key: config.tls.key_file ? readFileSync(config.tls.key_file, "utf8") : undefined,
-        }
-      : undefined,
-    connectionTimeoutMillis: 10_000,
+    ...postgresClientConfig(session.config, session.connectionTag),
+    options: `${sessionOptions} -c statement_timeout=${statementTimeoutSeconds}s`,
     // The rows are thrown away: parsing them into JavaScript values would only load chaos's CPU.
     types: { getTypeParser: () => (text: string) => text },
   });

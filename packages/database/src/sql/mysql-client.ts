@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import mysql from "mysql2/promise";
 import type { DatabaseConfig } from "../database-config.js";
 import type { QueryResult, SqlClient, SqlExecutor } from "./sql-client.js";
+import { tlsOptions } from "./tls-options.js";
 
 function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptions {
   const url = new URL(config.connection_url.replace(/^mariadb:/, "mysql:"));
@@ -18,14 +18,7 @@ function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptions {
     decimalNumbers: false,
     charset: "utf8mb4",
     connectTimeout: 10_000,
-    ssl: config.tls?.enabled
-      ? {
-          rejectUnauthorized: config.tls.reject_unauthorized,
-          ca: config.tls.ca_file ? readFileSync(config.tls.ca_file, "utf8") : undefined,
-          cert: config.tls.cert_file ? readFileSync(config.tls.cert_file, "utf8") : undefined,
-          key: config.tls.key_file ? readFileSync(config.tls.key_file, "utf8") : undefined,
-        }
-      : undefined,
+    ssl: tlsOptions(config),
   };
 }
 

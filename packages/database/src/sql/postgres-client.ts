@@ -1,25 +1,19 @@
-import { readFileSync } from "node:fs";
 import pg from "pg";
 import type { DatabaseConfig } from "../database-config.js";
 import type { QueryResult, SqlClient, SqlConnection, SqlExecutor } from "./sql-client.js";
+import { tlsOptions } from "./tls-options.js";
 
 // Fixed session settings make a value's text form the same in every session, so a
 // before-image journaled by `chaos run` compares equal in `chaos recover`.
-const sessionOptions = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=1";
+export const sessionOptions = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=1";
 
-function clientConfig(config: DatabaseConfig, applicationName: string): pg.ClientConfig {
+/** How chaos connects to PostgreSQL: fixed session settings, its application_name, TLS as configured. */
+export function postgresClientConfig(config: DatabaseConfig, applicationName: string): pg.ClientConfig {
   return {
     connectionString: config.connection_url.replace(/^postgresql:/, "postgres:"),
     application_name: applicationName,
     options: sessionOptions,
-    ssl: config.tls?.enabled
-      ? {
-          rejectUnauthorized: config.tls.reject_unauthorized,
-          ca: config.tls.ca_file ? readFileSync(config.tls.ca_file, "utf8") : undefined,
-          cert: config.tls.cert_file ? readFileSync(config.tls.cert_file, "utf8") : undefined,
-          key: config.tls.key_file ? readFileSync(config.tls.key_file, "utf8") : undefined,
-        }
-      : undefined,
+    ssl: tlsOptions(config),
     connectionTimeoutMillis: 10_000,
   };
 }
@@ -30,7 +24,7 @@ async function run<Row>(executor: pg.Pool | pg.PoolClient | pg.Client, sql: stri
 }
 
 export function createPostgresClient(config: DatabaseConfig, applicationName = "chaos-agents"): SqlClient {
-  const pool = new pg.Pool({ ...clientConfig(config, applicationName), max: config.pool_size });
+  const pool = new pg.Pool({ ...postgresClientConfig(config, applicationName), max: config.pool_size });
   // A backend terminated while idle in the pool must not crash the process; the pool replaces it.
   pool.on("error", () => undefined);
   return {
@@ -54,7 +48,7 @@ export function createPostgresClient(config: DatabaseConfig, applicationName = "
       }
     },
     async connect(tag) {
-      const client = new pg.Client(clientConfig(config, tag));
+      const client = new pg.Client(postgresClientConfig(config, tag));
       client.on("error", () => undefined);
       await client.connect();
       const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");

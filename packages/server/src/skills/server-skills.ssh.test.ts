@@ -69,6 +69,13 @@ describe("server skills over SSH", () => {
 
   it("service_stop and process_kill over SSH restart the daemon inside its namespace", async () => {
     const listening = () => onHost("ss", ["-Htln", `sport = :${daemon.port}`]).trim() !== "";
+    // The namespace's whole table of listening sockets (sshd and the daemon): the same after each experiment.
+    const sockets = () =>
+      onHost("ss", ["-Htln"])
+        .split("\n")
+        .map((line) => line.trim().split(/\s+/).slice(3, 4).join())
+        .sort();
+    const socketsBefore = sockets();
     const stopped = await runAndWatch(experiment("server.service_stop", { services: [daemon.name] }), () =>
       !listening() ? true : undefined,
     );
@@ -80,6 +87,7 @@ describe("server skills over SSH", () => {
       !daemon.pids().includes(before as number) ? true : undefined,
     );
     expect(killed.report.status).toBe("succeeded");
+    expect(sockets()).toEqual(socketsBefore);
     expect(listening()).toBe(true);
     expect(daemon.pids()).toHaveLength(1);
   });
@@ -144,12 +152,13 @@ describe("server skills over SSH", () => {
     expect(onHost("tc", ["qdisc", "show", "dev", device])).toBe(before);
   });
 
-  it("disk_fill and cpu_stress over SSH leave nothing behind", async () => {
+  it("disk_fill and cpu_stress over SSH, through sudo, leave nothing behind", async () => {
     {
       const free = () => Number(execFileSync("df", ["-Pk", mountPoint]).toString().split("\n")[1]?.split(/\s+/)[3]);
       const before = free();
       const { report } = await runInProcess(registry, {
         ...experiment("server.disk_fill", { target_mount: mountPoint, size: "4MiB" }),
+        target_config: testbed.targetConfig({ sudo: true }),
         skills: [
           { skill_name: "server.disk_fill", params: { target_mount: mountPoint, size: "4MiB" } },
           { skill_name: "server.cpu_stress", params: { workers: 1, load_percent: 50 } },

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "@chaos-agents/core";
@@ -143,6 +144,19 @@ describe("ssh transport (real OpenSSH server)", () => {
     }
   });
 
+  it("runs commands and scripts (with stdin) through sudo -n when asked", async () => {
+    const connection = createSshConnection(options({ sudo: true }));
+    try {
+      // sudo resets the environment: SSH_CONNECTION is gone under sudo, present without it.
+      const viaSudo = await connection.exec({ script: 'echo "${SSH_CONNECTION:-none} $(id -u)"; cat' }, { stdin: "piped" });
+      expect(viaSudo).toMatchObject({ stdout: "none 0\npiped", exitCode: 0 });
+      const direct = await connection.exec({ script: 'echo "${SSH_CONNECTION:-none}"' }, { sudo: false });
+      expect(direct.stdout.trim()).not.toBe("none");
+    } finally {
+      await connection.close();
+    }
+  });
+
   it("reconnects by itself after the connection was dropped", async () => {
     const connection = createSshConnection(options());
     try {
@@ -154,6 +168,20 @@ describe("ssh transport (real OpenSSH server)", () => {
       expect((await connection.exec(["echo", "two"])).stdout).toBe("two\n");
     } finally {
       await connection.close();
+    }
+  });
+
+  it("gives up connecting after connect_timeout when the peer never speaks SSH", async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const started = Date.now();
+      const connection = createSshConnection(options({ host: "127.0.0.1", port, hostKeyPolicy: "off", connectTimeoutMs: 500 }));
+      await expect(connection.exec(["true"])).rejects.toThrow(/Timed out/i);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      silent.close();
     }
   });
 

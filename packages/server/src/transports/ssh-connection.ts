@@ -154,7 +154,11 @@ function openClient(options: SshConnectionOptions): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     client.once("ready", () => resolve(client));
-    client.once("error", (error) => reject(hostKeyProblem ?? error));
+    // Kept for the client's whole life: ssh2 may emit a second error (e.g. after a timeout), which must never go unhandled.
+    client.on("error", (error) => {
+      reject(hostKeyProblem ?? error);
+      client.end();
+    });
     client.connect(config);
   });
 }
