@@ -1,8 +1,10 @@
 import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { Registry } from "@chaos-agents/core";
 import {
   createNetworkNamespace,
   environmentOf,
+  makeTempDirectory,
   type NetworkNamespace,
   networkNamespacesWork,
   runInProcess,
@@ -14,6 +16,8 @@ import { serverSkills } from "./index.js";
 import { createServerTarget } from "./server-target.js";
 
 const registry = new Registry().addTarget(createServerTarget(), serverSkills);
+const temp = makeTempDirectory("chaos-multi-host-");
+const workDir = join(temp.path, "work");
 const namespaces: NetworkNamespace[] = [];
 const hosts: SshdHost[] = [];
 
@@ -29,6 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const host of hosts) await host.stop();
   for (const namespace of namespaces) await namespace.remove();
+  temp.remove();
 });
 
 /** PIDs chaos started for this experiment (other test files run chaos in parallel). */
@@ -53,6 +58,7 @@ describe("several hosts in one experiment", () => {
         })),
         max_concurrent_hosts: 2,
         dead_man_switch: { enabled: false },
+        work_dir: workDir,
       },
       skills: [{ skill_name: "server.cpu_stress", params: { workers: 1, load_percent: 10 } }],
       duration: "1s",
@@ -63,6 +69,8 @@ describe("several hosts in one experiment", () => {
     // Two loads started (journaled before and after each start), all stopped.
     expect(report.rollback).toMatchObject({ steps: 4, done: 4, failed: [] });
     expect(taggedPids(report.experimentId)).toEqual([]);
+    // Nothing left in the work dir, even with the dead-man's switch disabled.
+    expect(readdirSync(workDir)).toEqual([]);
   });
 
   it("refuses the whole experiment, changing nothing, when one host presents a wrong key", async () => {

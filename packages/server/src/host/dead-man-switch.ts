@@ -17,8 +17,12 @@ export function deadManDir(host: ServerHost, experimentId: string): string {
 /** Arms of one experiment on one host run one after another, so two concurrent faults never start two timers. */
 const armQueues = new Map<string, Promise<unknown>>();
 
-/** Writes the fault's undo script and makes sure the timer runs; call before the fault is visible. */
-export function armDeadMan(host: ServerHost, experimentId: string, key: string, undoScript: string, fireInMs: number): Promise<void> {
+/**
+ * Writes the fault's undo script and makes sure the timer runs; call before the fault is visible.
+ * Without `fireInMs` (switch disabled) only the script is written: the scripts still tell the
+ * last rollback when every fault is undone and the experiment directory can go.
+ */
+export function armDeadMan(host: ServerHost, experimentId: string, key: string, undoScript: string, fireInMs?: number): Promise<void> {
   const queueKey = `${host.key} ${experimentId}`;
   const armed = (armQueues.get(queueKey) ?? Promise.resolve())
     .catch(() => undefined)
@@ -32,9 +36,9 @@ export function armDeadMan(host: ServerHost, experimentId: string, key: string, 
   return armed;
 }
 
-async function armNow(host: ServerHost, experimentId: string, key: string, undoScript: string, fireInMs: number): Promise<void> {
+async function armNow(host: ServerHost, experimentId: string, key: string, undoScript: string, fireInMs?: number): Promise<void> {
   const dir = deadManDir(host, experimentId);
-  const seconds = Math.max(1, Math.ceil(fireInMs / 1000));
+  const seconds = Math.max(1, Math.ceil((fireInMs ?? 0) / 1000));
   // The timer's own script: sleep, then run the remaining undo scripts newest first.
   const timer = `sleep ${seconds}
 for chaos_undo in $(ls -1r "$0"/undo-*.sh 2>/dev/null); do
@@ -47,7 +51,7 @@ done`;
 mkdir -p ${shellQuote(dir)}
 cat > ${shellQuote(`${dir}/undo-${key}.sh`)}
 if [ -f ${shellQuote(`${dir}/timer`)} ]; then read chaos_timer_pid chaos_timer_start chaos_timer_boot < ${shellQuote(`${dir}/timer`)}; fi
-if ! chaos_same_process "\${chaos_timer_pid:-0}" "\${chaos_timer_start:-}" "\${chaos_timer_boot:-}"; then
+if ${fireInMs === undefined ? "false" : "true"} && ! chaos_same_process "\${chaos_timer_pid:-0}" "\${chaos_timer_start:-}" "\${chaos_timer_boot:-}"; then
   ${experimentVariable}=${shellQuote(experimentId)} ${tagVariable}=${shellQuote(`${experimentId}/dead-man`)} setsid sh -c ${shellQuote(timer)} ${shellQuote(dir)} </dev/null >/dev/null 2>&1 &
   chaos_pid=$!
   echo "$chaos_pid $(chaos_start_time "$chaos_pid") $(chaos_boot_id)" > ${shellQuote(`${dir}/timer`)}

@@ -72,14 +72,8 @@ export async function journalAndArm<Params, Undo extends HostUndo>(
 ): Promise<void> {
   context.journal.record(undo);
   const { dead_man_switch: deadMan } = context.session.config;
-  if (!deadMan.enabled) return;
-  await armDeadMan(
-    context.session.host(undo.host),
-    context.experimentId,
-    undo.deadManKey,
-    undoScript,
-    context.durationMs + graceMs(context.session),
-  );
+  const fireInMs = deadMan.enabled ? context.durationMs + graceMs(context.session) : undefined;
+  await armDeadMan(context.session.host(undo.host), context.experimentId, undo.deadManKey, undoScript, fireInMs);
 }
 
 /**
