@@ -44,6 +44,9 @@ export async function insertBatch(
 
   if (dialect.kind === "postgres") {
     return session.client.transaction(async (executor) => {
+      // The keys are journaled (fsynced) before COMMIT, so this COMMIT need not wait for its own
+      // WAL flush: if the server loses it in a crash, deleting those keys is a no-op.
+      await executor.query("SET LOCAL synchronous_commit = off");
       const names = columns.map((column) => dialect.quote(column.name)).join(", ");
       const casts = columns.map((column, index) => `u.c${index}::${column.sqlType}`).join(", ");
       const arrays = columns.map((_, index) => `$${index + 1}::text[]`).join(", ");

@@ -24,10 +24,12 @@ function pick<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)] as T;
 }
 
+const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+
 function token(length: number): string {
   let text = "";
-  while (text.length < length) text += Math.random().toString(36).slice(2);
-  return text.slice(0, length);
+  for (let index = 0; index < length; index++) text += alphabet[(Math.random() * 36) | 0];
+  return text;
 }
 
 function pad(value: number, width = 2): string {
