@@ -50,7 +50,7 @@ describe("postgres db.config_change", () => {
     const { report } = await runDatabaseExperiment({
       url: db.url,
       dbType: "postgres",
-      duration: "300ms",
+      duration: "1500ms",
       skills: [
         {
           skill_name: "db.config_change",
@@ -118,7 +118,7 @@ describe("postgres db.config_change", () => {
     const { report } = await runDatabaseExperiment({
       url: db.url,
       dbType: "postgres",
-      duration: "400ms",
+      duration: "1500ms",
       skills: [{ skill_name: "db.config_change", params: { changes: [{ param: "log_min_duration_statement", value: "900ms" }] } }],
       onEvent: (event) => {
         if (event.type === "hold_started") void db.execute("ALTER SYSTEM SET log_min_duration_statement = '777ms'");
@@ -161,7 +161,7 @@ describe("mysql db.config_change", () => {
     const { report } = await runDatabaseExperiment({
       url: db.url,
       dbType: "mysql",
-      duration: "200ms",
+      duration: "1500ms",
       skills: [
         {
           skill_name: "db.config_change",

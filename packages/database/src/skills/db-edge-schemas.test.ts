@@ -130,7 +130,7 @@ describe.each(["postgres", "mysql"] as const)("%s edge schemas", (kind) => {
     const { report } = await runDatabaseExperiment({
       url: db.url,
       dbType: kind,
-      duration: "300ms",
+      duration: "1500ms",
       skills: [{ skill_name: "db.insert_load", params: { rows_per_table: 5, tables: ["customers"] } }],
       onEvent: (event) => {
         if (event.type === "hold_started") {

@@ -17,7 +17,7 @@ describe.each(kinds)("%s", (kind) => {
     const { report } = await runDatabaseExperiment({
       url: db.url,
       dbType: kind,
-      duration: "10ms",
+      duration: "1500ms",
       skills: [{ skill_name: "db.insert_load", params: { rows_per_table: 300, batch_size: 100 } }],
       onEvent: (event) => {
         if (event.type === "hold_started") {
