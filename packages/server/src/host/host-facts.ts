@@ -8,7 +8,7 @@ export interface HostFacts {
   euid: number;
   bootId: string;
   initSystem: InitSystem;
-  /** Tools found on PATH (stress-ng, bash, setpriv, ss, tc, iptables…). */
+  /** Tools found on PATH (stress-ng, bash, perl, setpriv, ss, tc, iptables…). */
   tools: string[];
   cpus: number;
   /** Port of the SSH server we came in through; undefined for the local transport. */
@@ -19,7 +19,20 @@ export interface HostFacts {
   os: string;
 }
 
-const probedTools = ["stress-ng", "bash", "setpriv", "ss", "tc", "iptables", "fallocate", "base64", "systemctl", "rc-service", "service"];
+const probedTools = [
+  "stress-ng",
+  "bash",
+  "perl",
+  "setpriv",
+  "ss",
+  "tc",
+  "iptables",
+  "fallocate",
+  "base64",
+  "systemctl",
+  "rc-service",
+  "service",
+];
 
 export async function probeHostFacts(connection: HostConnection): Promise<HostFacts> {
   // Without sudo: sudo would reset SSH_CONNECTION, which tells which session to keep alive.

@@ -1,8 +1,16 @@
-import { execFileSync } from "node:child_process";
-import { chmodSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Registry } from "@chaos-agents/core";
-import { runInProcess, runWhileWatching, type SshTestbed, startSshTestbed } from "@chaos-agents/testing";
+import {
+  chaosProcessesOf,
+  collectExperimentIds,
+  runInProcess,
+  runWhileWatching,
+  type SshTestbed,
+  startSshTestbed,
+} from "@chaos-agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serverSkills } from "../index.js";
 import { createServerTarget } from "../server-target.js";
@@ -16,6 +24,8 @@ let scratch: string;
 let mountPoint: string;
 let workDir: string;
 let onHost: SshTestbed["onHost"];
+/** Processes a test started itself (listeners), killed by PID in afterAll. */
+const started: ChildProcess[] = [];
 
 beforeAll(async () => {
   testbed = await startSshTestbed({ prefix: "chaos-ssh-skills-" });
@@ -25,6 +35,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const child of started) child.kill("SIGKILL");
   await testbed?.stop();
 });
 
@@ -150,6 +161,108 @@ describe("server skills over SSH", () => {
     if (netemMissing) expect(report.status).toBe("failed_rolled_back");
     else expect(report.status).toBe("succeeded");
     expect(onHost("tc", ["qdisc", "show", "dev", device])).toBe(before);
+  });
+
+  describe("port_saturation of the ephemeral range, in the test bed's namespace only", () => {
+    const range = "40000 40199";
+    // 200 ports; the skill keeps max(16, 5% of 200) = 16 of them free.
+    const margin = 16;
+    const listenerPort = 30_000 + Math.floor(Math.random() * 9_000);
+    /** Experiment ids seen in the work dir, to find any process they left behind. */
+    const experimentIds = new Set<string>();
+    let rangeBefore = "";
+
+    /** Opens connections to the listener from inside the namespace until one fails: "<opened> <error>". Resets, so nothing lingers. */
+    const probe = () =>
+      onHost("perl", [
+        "-e",
+        `use Socket; my ($n, @held) = (0); for (1 .. 300) { socket(my $s, PF_INET, SOCK_STREAM, 0) or last; setsockopt($s, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0)); connect($s, sockaddr_in(${listenerPort}, inet_aton("127.0.0.1"))) or do { print "$n $!"; exit }; $n++; push @held, $s } print "$n none";`,
+      ]).trim();
+    /** The namespace's TCP sockets (state and ends), without the agent's own SSH sessions (which come and go with each experiment). */
+    const sockets = () =>
+      onHost("ss", ["-Htan"])
+        .split("\n")
+        .filter((line) => line.trim() && !line.includes(`:${sshd.port} `))
+        .map((line) => {
+          // State and both ends; queue lengths (Recv-Q, Send-Q) move on their own.
+          const [state, , , local, peer] = line.trim().split(/\s+/);
+          return `${state} ${local} ${peer}`;
+        })
+        .sort();
+
+    beforeAll(async () => {
+      if (!namespace) return;
+      rangeBefore = onHost("sysctl", ["-n", "net.ipv4.ip_local_port_range"]);
+      const outside = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8");
+      onHost("sysctl", ["-qw", `net.ipv4.ip_local_port_range=${range}`]);
+      // The sysctl is per network namespace: this machine's own range must not have moved.
+      expect(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")).toBe(outside);
+      expect(onHost("sysctl", ["-n", "net.ipv4.ip_local_port_range"]).split(/\s+/).join(" ").trim()).toBe(range);
+      const listener = spawn(
+        "ip",
+        [
+          "netns",
+          "exec",
+          namespace.name,
+          "perl",
+          "-MIO::Socket::INET",
+          "-e",
+          `my $listener = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => ${listenerPort}, Listen => 1024, ReuseAddr => 1) or die "$!"; my @accepted; alarm 120; while (my $client = $listener->accept) { push @accepted, $client }`,
+        ],
+        { stdio: "ignore" },
+      );
+      started.push(listener);
+      for (let wait = 0; wait < 100 && !onHost("ss", ["-Htln", `sport = :${listenerPort}`]).trim(); wait++) await sleep(50);
+    });
+
+    afterAll(() => {
+      if (namespace && rangeBefore) onHost("sysctl", ["-qw", `net.ipv4.ip_local_port_range=${rangeBefore.trim().split(/\s+/).join(" ")}`]);
+    });
+
+    it("holds every free ephemeral port but the margin, so the next connection gets EADDRNOTAVAIL; rollback frees them all", async () => {
+      if (!namespace) return;
+      // Before: every port of the range nothing else holds can reach the listener, then EADDRNOTAVAIL.
+      const [free, ...freeError] = probe().split(" ");
+      expect(freeError.join(" ")).toMatch(/Cannot assign requested address/);
+      expect(Number(free)).toBeGreaterThan(150);
+      const before = sockets();
+      const toListener = (lines: string[]) =>
+        lines.filter((line) => line.startsWith("ESTAB") && line.endsWith(`127.0.0.1:${listenerPort}`));
+      const { report, seen } = await runAndWatch(
+        experiment("server.port_saturation", { ephemeral: { host: "127.0.0.1", port: listenerPort } }, { duration: "2s" }),
+        () => {
+          collectExperimentIds(workDir, experimentIds);
+          const held = toListener(sockets()).length;
+          return held >= Number(free) - margin ? { held, probe: probe() } : undefined;
+        },
+      );
+      expect(report.skills[0]?.error).toBeUndefined();
+      expect(report.status).toBe("succeeded");
+      // All free ports but the margin were held, and the margin is exactly what was left.
+      expect(seen?.held).toBe(Number(free) - margin);
+      const [opened, ...error] = (seen?.probe ?? "").split(" ");
+      expect(error.join(" ")).toMatch(/Cannot assign requested address/);
+      expect(Number(opened)).toBe(margin);
+      // Closed with resets: no FIN-WAIT or TIME-WAIT socket keeps a port, so everything is as before at once.
+      expect(sockets()).toEqual(before);
+      expect(probe()).toBe(`${free} ${freeError.join(" ")}`);
+      expect(chaosProcessesOf(experimentIds)).toEqual([]);
+      expect(readdirSync(workDir)).toEqual([]);
+    });
+
+    it("refuses `connections` over the free ports minus the margin before changing anything", async () => {
+      if (!namespace) return;
+      const before = sockets();
+      const error = await runInProcess(
+        registry,
+        experiment("server.port_saturation", { ephemeral: { host: "127.0.0.1", port: listenerPort }, connections: 190 }),
+      ).catch((failure: Error) => failure);
+      expect(String(error)).toMatch(
+        /190 connections would leave fewer than 16 ephemeral ports free \(range 40000-40199, \d+ in use\); at most \d+/,
+      );
+      expect(sockets()).toEqual(before);
+      expect(readdirSync(workDir)).toEqual([]);
+    });
   });
 
   it("disk_fill and cpu_stress over SSH, through sudo, leave nothing behind", async () => {

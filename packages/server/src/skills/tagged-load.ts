@@ -26,6 +26,8 @@ echo ${shellQuote(`note: stopped ${undo.what}`)}`;
 /**
  * Starts a load process tagged with the experiment: the tag is journaled before the start
  * (so a crash in between still lets rollback and sweep find it), then the PID and start time.
+ * A skill whose undo does more than stop the load (port_saturation checks the ports are free
+ * again) passes its own record fields and undo script, so the dead-man's switch runs that same script.
  */
 export async function startTaggedLoad<Params>(
   context: InjectContext<Params, ServerSession>,
@@ -33,12 +35,14 @@ export async function startTaggedLoad<Params>(
   what: string,
   argv: (tag: string) => string[],
   files: string[] = [],
+  extra: { [key: string]: JsonValue } = {},
+  undoScript: (undo: LoadUndo) => string = loadUndoScript,
 ): Promise<StartedProcess> {
   const host = context.session.host(hostKey);
   const deadManKey = newDeadManKey();
   const tag = `${context.experimentId}/${deadManKey}`;
-  const before: LoadUndo = { host: hostKey, deadManKey, tag, what, process: null, files };
-  await journalAndArm(context, before, loadUndoScript(before));
+  const before: LoadUndo = { ...extra, host: hostKey, deadManKey, tag, what, process: null, files };
+  await journalAndArm(context, before, undoScript(before));
   const started = await startDetached(host, context.experimentId, tag, argv(tag));
   context.journal.record({ ...before, process: { ...started } });
   return started;
