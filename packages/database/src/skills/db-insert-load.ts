@@ -132,6 +132,10 @@ function triggerNote(kind: string, tables: Table[]): string {
     : `; triggers will fire on ${names}: MySQL cannot tell which rows they write, so their effects are not undone`;
 }
 
+function* makeRows(plan: RowPlan, count: number): Generator<(string | null)[]> {
+  for (let index = 0; index < count; index++) yield plan.makeRow();
+}
+
 /** Retries a batch with fresh values when it broke a constraint; a string says why the table is given up. */
 async function insertWithRetries(
   session: DatabaseSession,
@@ -142,9 +146,8 @@ async function insertWithRetries(
 ) {
   let lastError: unknown;
   for (let attempt = 0; attempt < attemptsPerBatch; attempt++) {
-    const rows = Array.from({ length: size }, () => plan.makeRow());
     try {
-      return await insertBatch(session, table, plan.columns, rows, journal);
+      return await insertBatch(session, table, plan.columns, makeRows(plan, size), journal);
     } catch (error) {
       const violation = session.dialect.isConstraintViolation(error);
       if (!violation) throw error;

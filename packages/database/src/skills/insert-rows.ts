@@ -24,7 +24,7 @@ export async function insertBatch(
   session: DatabaseSession,
   table: Table,
   columns: Column[],
-  rows: (string | null)[][],
+  rows: Iterable<(string | null)[]>,
   journal: UndoJournal,
 ): Promise<string[][]> {
   const keyColumns = (rowKeyOf(table) ?? []).map((name) => columnOf(table, name));
@@ -38,9 +38,10 @@ export async function insertBatch(
   const schema = await session.schema();
 
   // Keys chaos writes itself are known once the INSERT succeeded (a duplicate would have
-  // failed it, so they cannot be an application's): no need to read them back.
+  // failed it, so they cannot be an application's): they are collected as rows are made.
   const written = keyColumns.map((column) => columns.findIndex((candidate) => candidate.name === column.name));
-  const ownKeys = written.every((index) => index >= 0) ? rows.map((row) => written.map((index) => String(row[index]))) : undefined;
+  const ownKeys: string[][] | undefined = written.every((index) => index >= 0) ? [] : undefined;
+  const tracked = ownKeys ? collectKeys(rows, written, ownKeys) : rows;
 
   if (dialect.kind === "postgres") {
     return session.client.transaction(async (executor) => {
@@ -48,25 +49,34 @@ export async function insertBatch(
       // WAL flush: if the server loses it in a crash, deleting those keys is a no-op.
       await executor.query("SET LOCAL synchronous_commit = off");
       const names = columns.map((column) => dialect.quote(column.name)).join(", ");
-      const casts = columns.map((column, index) => `u.c${index}::${column.sqlType}`).join(", ");
-      const arrays = columns.map((_, index) => `$${index + 1}::text[]`).join(", ");
-      const aliases = columns.map((_, index) => `c${index}`).join(", ");
-      const { rows: inserted } = await executor.query(
-        `INSERT INTO ${dialect.table(table)} (${names}) SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases})${ownKeys ? "" : ` RETURNING ${keyText(dialect, keyColumns)}`}`,
-        columns.map((_, index) => rows.map((row) => row[index] ?? null)),
-      );
+      let inserted: Record<string, unknown>[] = [];
+      if (ownKeys && executor.copyRows) {
+        // Keys known in advance: COPY, the fastest way in, needs nothing read back.
+        await executor.copyRows(`COPY ${dialect.table(table)} (${names}) FROM STDIN`, tracked);
+      } else {
+        const casts = columns.map((column, index) => `u.c${index}::${column.sqlType}`).join(", ");
+        const arrays = columns.map((_, index) => `$${index + 1}::text[]`).join(", ");
+        const aliases = columns.map((_, index) => `c${index}`).join(", ");
+        const returning = ownKeys ? "" : ` RETURNING ${keyText(dialect, keyColumns)}`;
+        const list = [...tracked];
+        ({ rows: inserted } = await executor.query(
+          `INSERT INTO ${dialect.table(table)} (${names}) SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases})${returning}`,
+          columns.map((_, index) => list.map((row) => row[index] ?? null)),
+        ));
+      }
       const keys = ownKeys ?? toKeys(inserted, keyColumns.length);
       journal.record(undo(keys, await findTriggerWrites(executor, session, table)));
       return keys;
     });
   }
 
+  const list = [...tracked];
   const values = `(${columns.map((column) => dialect.fromText("?", column)).join(", ")})`;
   const insert = `INSERT INTO ${dialect.table(table)} (${columns.map((column) => dialect.quote(column.name)).join(", ")}) VALUES `;
-  const params = rows.flat();
+  const params = list.flat();
   if (ownKeys) {
     return session.client.transaction(async (executor) => {
-      await executor.query(`${insert}${rows.map(() => values).join(", ")}`, params);
+      await executor.query(`${insert}${list.map(() => values).join(", ")}`, params);
       journal.record(undo(ownKeys));
       return ownKeys;
     });
@@ -74,7 +84,7 @@ export async function insertBatch(
   if (schema.supportsReturning) {
     return session.client.transaction(async (executor) => {
       const { rows: inserted } = await executor.query(
-        `${insert}${rows.map(() => values).join(", ")} RETURNING ${keyText(dialect, keyColumns)}`,
+        `${insert}${list.map(() => values).join(", ")} RETURNING ${keyText(dialect, keyColumns)}`,
         params,
       );
       const keys = toKeys(inserted, keyColumns.length);
@@ -87,10 +97,18 @@ export async function insertBatch(
   // the one provable way.
   return session.client.transaction(async (executor) => {
     const keys: string[][] = [];
-    for (const row of rows) keys.push(await insertOneReadingAutoIncrement(executor, `${insert}${values}`, row, keyColumns, columns));
+    for (const row of list) keys.push(await insertOneReadingAutoIncrement(executor, `${insert}${values}`, row, keyColumns, columns));
     journal.record(undo(keys));
     return keys;
   });
+}
+
+/** Passes rows through, noting the key values chaos generated for each. */
+function* collectKeys(rows: Iterable<(string | null)[]>, positions: number[], keys: string[][]): Generator<(string | null)[]> {
+  for (const row of rows) {
+    keys.push(positions.map((index) => String(row[index])));
+    yield row;
+  }
 }
 
 async function insertOneReadingAutoIncrement(

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import type { DatabaseConfig } from "../database-config.js";
 import type { QueryResult, SqlClient, SqlConnection, SqlExecutor } from "./sql-client.js";
 import { tlsOptions } from "./tls-options.js";
@@ -18,6 +19,36 @@ export function postgresClientConfig(config: DatabaseConfig, applicationName: st
   };
 }
 
+/** One row in COPY's text format: tab-separated, `\\N` for NULL, backslash escapes. */
+function copyLine(row: (string | null)[]): string {
+  return `${row.map((value) => (value === null ? "\\N" : value.replace(/[\\\t\n\r]/g, escapeCopyCharacter))).join("\t")}\n`;
+}
+
+function escapeCopyCharacter(character: string): string {
+  return character === "\\" ? "\\\\" : character === "\t" ? "\\t" : character === "\n" ? "\\n" : "\\r";
+}
+
+async function copyRows(client: pg.PoolClient, sql: string, rows: Iterable<(string | null)[]>): Promise<number> {
+  const stream = client.query(copyFrom(sql));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.once("finish", resolve);
+    stream.once("error", reject);
+  });
+  let chunk = "";
+  let count = 0;
+  for (const row of rows) {
+    chunk += copyLine(row);
+    if (++count % 1000 !== 0) continue;
+    // Send each chunk and let the socket write it: the server parses while the next is made.
+    if (!stream.write(chunk)) await new Promise((resolve) => stream.once("drain", resolve));
+    else await new Promise((resolve) => setImmediate(resolve));
+    chunk = "";
+  }
+  stream.end(chunk);
+  await done;
+  return stream.rowCount;
+}
+
 async function run<Row>(executor: pg.Pool | pg.PoolClient | pg.Client, sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
   const result = await executor.query(sql, params as unknown[]);
   return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
@@ -34,7 +65,10 @@ export function createPostgresClient(config: DatabaseConfig, applicationName = "
       let broken = false;
       try {
         await client.query("BEGIN");
-        const executor: SqlExecutor = { query: (sql, params) => run(client, sql, params) };
+        const executor: SqlExecutor = {
+          query: (sql, params) => run(client, sql, params),
+          copyRows: (sql, rows) => copyRows(client, sql, rows),
+        };
         const result = await work(executor);
         await client.query("COMMIT");
         return result;

@@ -7,6 +7,12 @@ export interface QueryResult<Row> {
 /** Runs statements on one connection (or on whichever pooled one is free). */
 export interface SqlExecutor {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
+  /**
+   * PostgreSQL only: `COPY … FROM STDIN` (text format) with these rows of text values (null is
+   * NULL), taken from the iterable as they are sent; resolves to the number of rows copied.
+   * Undefined where the dialect has no COPY.
+   */
+  copyRows?(sql: string, rows: Iterable<(string | null)[]>): Promise<number>;
 }
 
 /** A connection of its own, outside the pool: for held locks, held connections and load workers. */
