@@ -19,9 +19,18 @@ export function postgresClientConfig(config: DatabaseConfig, applicationName: st
   };
 }
 
+const copySpecial = /[\\\t\n\r]/;
+
 /** One row in COPY's text format: tab-separated, `\\N` for NULL, backslash escapes. */
 function copyLine(row: (string | null)[]): string {
-  return `${row.map((value) => (value === null ? "\\N" : value.replace(/[\\\t\n\r]/g, escapeCopyCharacter))).join("\t")}\n`;
+  let line = "";
+  for (let index = 0; index < row.length; index++) {
+    const value = row[index];
+    if (index > 0) line += "\t";
+    if (value === null || value === undefined) line += "\\N";
+    else line += copySpecial.test(value) ? value.replace(/[\\\t\n\r]/g, escapeCopyCharacter) : value;
+  }
+  return `${line}\n`;
 }
 
 function escapeCopyCharacter(character: string): string {
