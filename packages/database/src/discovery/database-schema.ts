@@ -108,3 +108,20 @@ export function columnOf(table: Table, name: string): Column {
   if (!column) throw new Error(`${table.qualifiedName} has no column ${name}`);
   return column;
 }
+
+/** A table as discovery first meets it: named, with its columns and constraints still to come. */
+export function newTable(schema: string, name: string, estimatedRows: number): Table {
+  return {
+    schema,
+    name,
+    qualifiedName: `${schema}.${name}`,
+    columns: [],
+    primaryKey: [],
+    uniqueKeys: [],
+    foreignKeys: [],
+    referencedBy: [],
+    checks: [],
+    triggers: [],
+    estimatedRows,
+  };
+}

@@ -1,5 +1,5 @@
 import type { SqlExecutor } from "../sql/sql-client.js";
-import type { Column, DatabaseSchema, Table, ValueKind, ValueType } from "./database-schema.js";
+import { type Column, type DatabaseSchema, newTable, type Table, type ValueKind, type ValueType } from "./database-schema.js";
 
 interface ColumnRow {
   schema: string;
@@ -89,20 +89,8 @@ export async function discoverMysql(executor: SqlExecutor, schemas?: string[]): 
 
   const tables = new Map<string, Table>();
   for (const row of tableRows) {
-    const qualifiedName = `${row.schema}.${row.name}`;
-    tables.set(qualifiedName, {
-      schema: row.schema,
-      name: row.name,
-      qualifiedName,
-      columns: [],
-      primaryKey: [],
-      uniqueKeys: [],
-      foreignKeys: [],
-      referencedBy: [],
-      checks: [],
-      triggers: [],
-      estimatedRows: Number(row.estimated_rows ?? 0),
-    });
+    const table = newTable(row.schema, row.name, Number(row.estimated_rows ?? 0));
+    tables.set(table.qualifiedName, table);
   }
   for (const row of columns.rows) tables.get(`${row.schema}.${row.table_name}`)?.columns.push(toColumn(row, mariadb));
 

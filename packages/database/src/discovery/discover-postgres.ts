@@ -1,5 +1,5 @@
 import type { SqlExecutor } from "../sql/sql-client.js";
-import type { Column, DatabaseSchema, Table, ValueKind, ValueType } from "./database-schema.js";
+import { type Column, type DatabaseSchema, newTable, type Table, type ValueKind, type ValueType } from "./database-schema.js";
 
 interface TableRow {
   oid: number;
@@ -106,19 +106,7 @@ export async function discoverPostgres(executor: SqlExecutor, schemas?: string[]
 
   const tables = new Map<number, Table>();
   for (const row of tableRows) {
-    tables.set(row.oid, {
-      schema: row.schema,
-      name: row.name,
-      qualifiedName: `${row.schema}.${row.name}`,
-      columns: [],
-      primaryKey: [],
-      uniqueKeys: [],
-      foreignKeys: [],
-      referencedBy: [],
-      checks: [],
-      triggers: [],
-      estimatedRows: Number(row.estimated_rows),
-    });
+    tables.set(row.oid, newTable(row.schema, row.name, Number(row.estimated_rows)));
   }
   for (const row of columns.rows) tables.get(row.table_oid)?.columns.push(toColumn(row, labels));
   const nameOf = (oid: number, attnums: number[] | null) => (attnums ?? []).map((attnum) => columnNames.get(`${oid}:${attnum}`) ?? "?");
