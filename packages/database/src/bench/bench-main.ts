@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     });
 
     const simple = await pgbenchSelect(pgbench, database.url, clients, seconds, "simple");
+    const cpuBefore = process.cpuUsage();
     const select = await runBenchSkill(
       database.url,
       "db.select_load",
@@ -59,6 +60,9 @@ async function main(): Promise<void> {
     );
     check(select, Number(select.skills[0]?.metrics?.errors) === 0, `errors ${select.skills[0]?.metrics?.errors}`);
     const selectQps = Number(select.skills[0]?.metrics?.queries_per_second);
+    // Where the select load's time goes: this process's own CPU per query (the client side).
+    const cpu = process.cpuUsage(cpuBefore);
+    const clientMicroseconds = (cpu.user + cpu.system) / Math.max(Number(select.skills[0]?.metrics?.queries), 1);
     rows.push({
       name: `point SELECTs, ${clients} clients, ${seconds}s (q/s)`,
       chaos: selectQps,
@@ -79,6 +83,10 @@ async function main(): Promise<void> {
     console.log(
       `\ndb.select_load latency p50/p95/p99: ${latency.latency_p50_ms}/${latency.latency_p95_ms}/${latency.latency_p99_ms} ms; ` +
         `db.insert_load batch p50/p95/p99: ${insert.skills[0]?.metrics?.batch_p50_ms}/${insert.skills[0]?.metrics?.batch_p95_ms}/${insert.skills[0]?.metrics?.batch_p99_ms} ms`,
+    );
+    console.log(
+      `db.select_load client CPU: ${clientMicroseconds.toFixed(1)} µs per query in this one Node.js thread ` +
+        `(at ${availableParallelism()} CPU(s), that alone caps it near ${Math.round(1_000_000 / clientMicroseconds).toLocaleString("en")} q/s before the server's share)`,
     );
     console.log(
       "note: the COPY reference counts pgbench's client-side generate and primary-key times, so both sides end with the same indexed table.",
