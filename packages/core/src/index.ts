@@ -12,7 +12,7 @@ export {
 export { interpolateEnv } from "./config/interpolate.js";
 export { journaledTargetConfig } from "./config/journaled-target-config.js";
 export { configJsonSchema } from "./config/json-schema.js";
-export { type ChaosConfig, type LoadedConfig, loadConfigFile, parseConfigText } from "./config/load-config.js";
+export { type ChaosConfig, type LoadedConfig, loadConfigFile, parseConfigText, parseExperiment } from "./config/load-config.js";
 export { durationText, fraction, nonNegativeInteger, positiveInteger, regexText } from "./config/params.js";
 export { formatDuration, parseDuration } from "./duration.js";
 export { newExperimentId } from "./engine/experiment-id.js";

@@ -1,13 +1,6 @@
-import {
-  type ChaosEvent,
-  EventBus,
-  type ExperimentReport,
-  type Journal,
-  openSqliteJournal,
-  Registry,
-  runExperiment,
-} from "@chaos-agents/core";
+import { type ChaosEvent, EventBus, type ExperimentReport, type Journal, Registry } from "@chaos-agents/core";
 import { createDatabaseTarget, type DatabaseSession, databaseSkills, tableChecksums } from "@chaos-agents/database";
+import { runInProcess } from "./run-in-process.js";
 
 export interface DatabaseExperimentOptions {
   url: string;
@@ -30,40 +23,20 @@ export function databaseRegistry(): Registry {
 export async function runDatabaseExperiment(
   options: DatabaseExperimentOptions,
 ): Promise<{ report: ExperimentReport; events: ChaosEvent[] }> {
-  const registry = databaseRegistry();
-  const target = registry.target("database");
-  const events: ChaosEvent[] = [];
-  const journal = options.journal ?? openSqliteJournal(":memory:");
-  const report = await runExperiment(
+  return runInProcess(
+    databaseRegistry(),
     {
       name: "test",
       target: "database",
-      target_config: target?.configSchema.parse({ connection_url: options.url, db_type: options.dbType }) as Record<string, unknown>,
-      skills: options.skills.map((skill) => ({
-        skill_name: skill.skill_name,
-        params: registry.skill(skill.skill_name)?.params.parse(skill.params) as Record<string, unknown>,
-      })),
+      target_config: { connection_url: options.url, db_type: options.dbType },
+      skills: options.skills,
       duration: options.duration ?? "0s",
       parallel: options.parallel ?? false,
       resource_filters: options.resourceFilters ?? [],
       allow_dangerous: options.allowDangerous ?? false,
     },
-    {
-      registry,
-      journal,
-      events: new EventBus([
-        {
-          handle: (event) => {
-            events.push(event);
-            options.onEvent?.(event);
-          },
-        },
-      ]),
-      rollbackAttempts: 2,
-    },
+    { journal: options.journal, onEvent: options.onEvent },
   );
-  if (!options.journal) journal.close();
-  return { report, events };
 }
 
 /** Opens a session on a database (for checksums and inspection) and closes it after `work`. */

@@ -1,32 +1,46 @@
 import {
+  type ChaosEvent,
   EventBus,
   type ExperimentInput,
   type ExperimentReport,
-  experimentSchema,
+  type Journal,
   openSqliteJournal,
+  parseExperiment,
   type Registry,
   runExperiment,
 } from "@chaos-agents/core";
 
-/** Runs one experiment through the real engine with a SQLite journal, collecting every event's text. */
+export interface RunInProcessOptions {
+  /** A journal file to use (default: in memory); ignored when `journal` is given. */
+  journalPath?: string;
+  /** A journal the caller keeps open (and closes). */
+  journal?: Journal;
+  signal?: AbortSignal;
+  /** Called with each event as it happens (e.g. to inspect the target during the hold). */
+  onEvent?: (event: ChaosEvent) => void;
+}
+
+/**
+ * Runs one experiment through the real engine, validated as a config file's would be (target
+ * config and each skill's params through their schemas); returns the report and every event.
+ */
 export async function runInProcess(
   registry: Registry,
   experiment: ExperimentInput,
-  options: { journalPath?: string; signal?: AbortSignal } = {},
-): Promise<{ report: ExperimentReport; events: string[] }> {
-  const events: string[] = [];
-  const bus = new EventBus([{ handle: (event) => events.push(JSON.stringify(event)) }]);
-  const journal = openSqliteJournal(options.journalPath ?? ":memory:");
+  options: RunInProcessOptions = {},
+): Promise<{ report: ExperimentReport; events: ChaosEvent[] }> {
+  const events: ChaosEvent[] = [];
+  const bus = new EventBus([
+    {
+      handle: (event) => {
+        events.push(event);
+        options.onEvent?.(event);
+      },
+    },
+  ]);
+  const journal = options.journal ?? openSqliteJournal(options.journalPath ?? ":memory:");
   try {
-    // Validated the way the config loader does it: target_config and each skill's params through their schemas.
-    const parsed = experimentSchema.parse(experiment);
-    const target = registry.target(parsed.target);
-    if (target) parsed.target_config = target.configSchema.parse(parsed.target_config) as Record<string, unknown>;
-    for (const entry of parsed.skills) {
-      const skill = registry.skill(entry.skill_name);
-      if (skill) entry.params = skill.params.parse(entry.params) as Record<string, unknown>;
-    }
-    const report = await runExperiment(parsed, {
+    const report = await runExperiment(parseExperiment(experiment, registry), {
       registry,
       journal,
       events: bus,
@@ -35,7 +49,7 @@ export async function runInProcess(
     });
     return { report, events };
   } finally {
-    journal.close();
+    if (!options.journal) journal.close();
   }
 }
 
@@ -47,7 +61,7 @@ export async function runWhileWatching<Seen>(
   registry: Registry,
   experiment: ExperimentInput,
   during: () => Seen | undefined | Promise<Seen | undefined>,
-): Promise<{ report: ExperimentReport; events: string[]; seen: Seen | undefined }> {
+): Promise<{ report: ExperimentReport; events: ChaosEvent[]; seen: Seen | undefined }> {
   const running = runInProcess(registry, experiment);
   let seen: Seen | undefined;
   let finished = false;

@@ -11,6 +11,8 @@ import {
   configFormOf,
   type DaemonFile,
   daemonFileSchema,
+  type ExperimentInput,
+  experimentSchema,
   experimentsFileSchema,
   type LlmFile,
   llmFileSchema,
@@ -220,14 +222,27 @@ function applyParsedExperiments(config: ChaosConfig, registry: Registry) {
       : config.form === "daemon"
         ? config.experiments.map((entry) => entry.experiment)
         : [];
-  for (const experiment of experiments) {
-    const target = registry.target(experiment.target);
-    if (target) experiment.target_config = target.configSchema.parse(experiment.target_config) as Record<string, unknown>;
-    for (const entry of experiment.skills) {
-      const skill = registry.skill(entry.skill_name);
-      if (skill) entry.params = skill.params.parse(entry.params) as Record<string, unknown>;
-    }
+  for (const experiment of experiments) applySchemas(experiment, registry);
+}
+
+/** Replaces an experiment's target config and params with what their schemas produce (defaults filled in). */
+function applySchemas(experiment: ParsedExperiment, registry: Registry): ParsedExperiment {
+  const target = registry.target(experiment.target);
+  if (target) experiment.target_config = target.configSchema.parse(experiment.target_config) as Record<string, unknown>;
+  for (const entry of experiment.skills) {
+    const skill = registry.skill(entry.skill_name);
+    if (skill) entry.params = skill.params.parse(entry.params) as Record<string, unknown>;
   }
+  return experiment;
+}
+
+/**
+ * One experiment written in code (tests, the demo, future planners), validated exactly as a
+ * config file's: the experiment schema, then its target's config schema and each skill's params.
+ * Throws the schema's error on invalid input.
+ */
+export function parseExperiment(experiment: ExperimentInput, registry: Registry): ParsedExperiment {
+  return applySchemas(experimentSchema.parse(experiment), registry);
 }
 
 function zodIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[], at: At): ConfigIssue[] {

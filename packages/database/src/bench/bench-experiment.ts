@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventBus, type ExperimentReport, openSqliteJournal, Registry, runExperiment } from "@chaos-agents/core";
+import { EventBus, type ExperimentReport, openSqliteJournal, parseExperiment, Registry, runExperiment } from "@chaos-agents/core";
 import pg from "pg";
 import { createDatabaseTarget } from "../database-target.js";
 import { databaseSkills } from "../skills/index.js";
@@ -34,25 +34,20 @@ export async function runBenchSkill(
   duration: string,
 ): Promise<ExperimentReport> {
   const registry = new Registry().addTarget(createDatabaseTarget(), databaseSkills);
-  const target = registry.target("database");
-  const skill = registry.skill(skillName);
-  if (!target || !skill) throw new Error(`${skillName} is not registered`);
   const directory = mkdtempSync(join(tmpdir(), "chaos-bench-"));
   const journal = openSqliteJournal(join(directory, "journal.db"));
   try {
-    return await runExperiment(
+    const experiment = parseExperiment(
       {
         name: `bench ${skillName}`,
         target: "database",
-        target_config: target.configSchema.parse({ connection_url: url, db_type: "postgres" }) as Record<string, unknown>,
-        skills: [{ skill_name: skillName, params: skill.params.parse(params) as Record<string, unknown> }],
+        target_config: { connection_url: url, db_type: "postgres" },
+        skills: [{ skill_name: skillName, params }],
         duration,
-        parallel: false,
-        resource_filters: [],
-        allow_dangerous: false,
       },
-      { registry, journal, events: new EventBus() },
+      registry,
     );
+    return await runExperiment(experiment, { registry, journal, events: new EventBus() });
   } finally {
     journal.close();
     rmSync(directory, { recursive: true, force: true });

@@ -162,8 +162,10 @@ async function insertWithRetries(
 async function largestKeys(session: DatabaseSession, table: Table): Promise<Counters> {
   const counters: Counters = new Map();
   for (const column of countableColumns(table)) {
+    const { dialect } = session;
+    // MAX in a derived table, so the column is read back through the dialect's own text form.
     const { rows } = await session.client.query<{ largest: string | null }>(
-      `SELECT ${session.dialect.textOf(column).replace(session.dialect.quote(column.name), `MAX(${session.dialect.quote(column.name)})`)} AS largest FROM ${session.dialect.table(table)}`,
+      `SELECT ${dialect.textOf(column, "m")} AS largest FROM (SELECT MAX(${dialect.quote(column.name)}) AS ${dialect.quote(column.name)} FROM ${dialect.table(table)}) m`,
     );
     counters.set(column.name, BigInt(rows[0]?.largest ?? 0));
   }
