@@ -45,6 +45,8 @@ describe("database target", () => {
       const db = await databases.shop(kind);
       const before = await databaseState(db.url, kind);
       let terminated = 0;
+      let retried = false;
+      let killing = false;
       // pg_terminate_backend on PostgreSQL, KILL on MySQL: chaos's pooled connections to this database.
       const killChaosConnections = async () => {
         if (kind === "postgres") {
@@ -62,9 +64,14 @@ describe("database target", () => {
         dbType: kind,
         skills: [{ skill_name: "db.insert_load", params: { rows_per_table: 400, batch_size: 20, tables: ["customers"] } }],
         onEvent: (event) => {
-          if (event.type === "rollback_step_done" && terminated === 0) {
-            terminated = -1;
-            void killChaosConnections().then((count) => (terminated = count));
+          // Kill after each finished step until one kill lands on a statement in flight (the
+          // retry's log line); a kill of idle pooled connections alone is simply absorbed.
+          if (event.type === "log" && /failed \(attempt 1\/2\)/.test(event.message)) retried = true;
+          if (event.type === "rollback_step_done" && !retried && !killing) {
+            killing = true;
+            void killChaosConnections()
+              .then((count) => (terminated += count))
+              .finally(() => (killing = false));
           }
         },
       });
