@@ -50,7 +50,13 @@ async function main(): Promise<void> {
       goal: goals.insert,
     });
 
-    const simple = await pgbenchSelect(pgbench, database.url, clients, seconds, "simple");
+    // The insert's rollback left 200k dead rows: drop them and flush their WAL now, so neither
+    // autovacuum nor a checkpoint lands inside one of the read measurements below.
+    await execute(database.url, "DROP TABLE bench_accounts");
+    await execute(database.url, "CHECKPOINT");
+    // pgbench runs before and after chaos and the reference is their mean: a machine whose
+    // speed drifts during the bench cannot favour either side.
+    const simpleBefore = await pgbenchSelect(pgbench, database.url, clients, seconds, "simple");
     const cpuBefore = process.cpuUsage();
     const select = await runBenchSkill(
       database.url,
@@ -63,11 +69,12 @@ async function main(): Promise<void> {
     // Where the select load's time goes: this process's own CPU per query (the client side).
     const cpu = process.cpuUsage(cpuBefore);
     const clientMicroseconds = (cpu.user + cpu.system) / Math.max(Number(select.skills[0]?.metrics?.queries), 1);
+    const simpleAfter = await pgbenchSelect(pgbench, database.url, clients, seconds, "simple");
     rows.push({
       name: `point SELECTs, ${clients} clients, ${seconds}s (q/s)`,
       chaos: selectQps,
-      reference: simple.transactionsPerSecond,
-      referenceName: "pgbench -S (simple)",
+      reference: (simpleBefore.transactionsPerSecond + simpleAfter.transactionsPerSecond) / 2,
+      referenceName: "pgbench -S (simple), mean of a run before and after",
       goal: goals.select,
     });
     const prepared = await pgbenchSelect(pgbench, database.url, clients, seconds, "prepared");
@@ -85,7 +92,8 @@ async function main(): Promise<void> {
         `db.insert_load batch p50/p95/p99: ${insert.skills[0]?.metrics?.batch_p50_ms}/${insert.skills[0]?.metrics?.batch_p95_ms}/${insert.skills[0]?.metrics?.batch_p99_ms} ms`,
     );
     console.log(
-      `db.select_load client CPU: ${clientMicroseconds.toFixed(1)} µs per query in this one Node.js thread ` +
+      `pgbench -S before/after chaos: ${Math.round(simpleBefore.transactionsPerSecond).toLocaleString("en")}/${Math.round(simpleAfter.transactionsPerSecond).toLocaleString("en")} q/s; ` +
+        `db.select_load client CPU: ${clientMicroseconds.toFixed(1)} µs per query in this one Node.js thread ` +
         `(at ${availableParallelism()} CPU(s), that alone caps it near ${Math.round(1_000_000 / clientMicroseconds).toLocaleString("en")} q/s before the server's share)`,
     );
     console.log(

@@ -216,11 +216,11 @@ class LoadState {
     return true;
   }
 
-  values(query: SelectQuery): unknown[] {
+  values(query: SelectQuery): string[] {
     if (query.parameters === "none") return query.kind === "full_scan" ? [noMatchPattern] : [];
     const list = this.keys.get(query.table) as string[][];
     const key = list[Math.floor(Math.random() * list.length)] as string[];
-    return query.parameters === "key" ? key : [key[0]];
+    return query.parameters === "key" ? key : [key[0] as string];
   }
 
   record(query: SelectQuery, milliseconds: number): void {

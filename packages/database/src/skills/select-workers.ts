@@ -1,14 +1,14 @@
-import pg from "pg";
 import type { DatabaseSession } from "../database-session.js";
 import { postgresClientConfig, sessionOptions } from "../sql/postgres-client.js";
+import { openPreparedConnection } from "../sql/postgres-prepared-connection.js";
 import type { SelectQuery } from "./select-queries.js";
 
 /** One load worker's own connection: runs a query, discards its rows. */
 export interface WorkerConnection {
   /** PostgreSQL backend PID / MySQL connection id, to cancel a statement still running at the end. */
   readonly serverId: number;
-  /** Runs query number `index` of the worker's list with `values`. */
-  run(index: number, values: unknown[]): Promise<void>;
+  /** Runs query number `index` of the worker's list with `values` (text, or null for NULL). */
+  run(index: number, values: (string | null)[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -17,9 +17,8 @@ const statementTimeoutSeconds = 30;
 
 /**
  * Opens a worker connection tagged like every chaos connection (so the target's sweep finds
- * it). On PostgreSQL it is a raw `pg.Client`, not `SqlClient.connect`, because the hot path
- * needs what `SqlConnection` does not offer: named prepared statements (parsed and planned
- * once per connection) and rows left as unparsed text.
+ * it). On PostgreSQL every query is prepared once and run through `openPreparedConnection`,
+ * the lean path a load generator needs (see there).
  */
 export async function openWorker(session: DatabaseSession, queries: SelectQuery[]): Promise<WorkerConnection> {
   if (session.dialect.kind !== "postgres") {
@@ -33,23 +32,14 @@ export async function openWorker(session: DatabaseSession, queries: SelectQuery[
       close: () => connection.close(),
     };
   }
-  const client = new pg.Client({
-    ...postgresClientConfig(session.config, session.connectionTag),
-    options: `${sessionOptions} -c statement_timeout=${statementTimeoutSeconds}s`,
-    // The rows are thrown away: parsing them into JavaScript values would only load chaos's CPU.
-    types: { getTypeParser: () => (text: string) => text },
-  });
-  client.on("error", () => undefined);
-  await client.connect();
-  const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-  const configs = queries.map((query, index) => ({ name: `chaos_select_${index}`, text: query.sql, rowMode: "array" as const }));
-  return {
-    serverId: Number(rows[0]?.pid ?? 0),
-    run: async (index, values) => {
-      await client.query({ ...(configs[index] as (typeof configs)[number]), values });
+  const connection = await openPreparedConnection(
+    {
+      ...postgresClientConfig(session.config, session.connectionTag),
+      options: `${sessionOptions} -c statement_timeout=${statementTimeoutSeconds}s`,
     },
-    close: () => client.end().catch(() => undefined),
-  };
+    queries.map((query) => query.sql),
+  );
+  return { serverId: connection.serverId, run: (index, values) => connection.execute(index, values), close: () => connection.close() };
 }
 
 /** Cancels whatever statement the workers still run (only theirs: chaos's own connections). */
