@@ -6,7 +6,7 @@ import { chunks, keysIn, keyText, toKeys } from "../sql/key-sets.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
 import { LatencyRecorder } from "../values/latency.js";
 import { type Counters, countableColumns, type ParentKeys, planRows, type RowPlan } from "../values/row-plan.js";
-import { type InsertUndo, insertBatch } from "./insert-rows.js";
+import { type InsertUndo, insertBatch, undoKeyCount, undoKeys } from "./insert-rows.js";
 import { sequencePositions } from "./sequence-positions.js";
 import { dependencyOrder } from "./table-order.js";
 import { describeTriggerWrites } from "./trigger-writes.js";
@@ -20,6 +20,12 @@ const params = z.strictObject({
   batch_size: positiveInteger().max(50_000, "at most 50,000 rows per batch").default(2000),
 });
 type Params = z.output<typeof params>;
+
+/** Parent keys a child row picks from: the newest chaos rows of the parent, and as many existing ones. */
+const parentChoices = 1000;
+
+/** Batches inserted at once, each on its own pooled connection. */
+const batchesInFlight = 2;
 
 /** How many times a batch is made again after it broke a constraint (a CHECK chaos could not read, a unique clash). */
 const attemptsPerBatch = 4;
@@ -54,7 +60,8 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
     const schema = await session.schema();
     const tables = plan.targets.map((name) => schema.tables.find((table) => table.qualifiedName === name) as Table);
     const skipped = [...((plan.details as { skipped: string[] }).skipped ?? [])];
-    const insertedKeys = new Map<string, string[][]>();
+    // The newest batches of each table, enough for its children to pick parents from.
+    const recentBatches = new Map<string, InsertUndo[]>();
     const latency = new LatencyRecorder();
     const sequencesBefore = await sequencePositions(session, tables);
     const total = tables.length * params.rows_per_table;
@@ -66,7 +73,7 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
       const result = planRows(
         table,
         session.dialect.kind,
-        await parentKeys(session, table, insertedKeys),
+        await parentKeys(session, table, recentBatches),
         await largestKeys(session, table),
       );
       if ("skip" in result) {
@@ -74,22 +81,37 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
         log.warn(`db.insert_load skips ${table.qualifiedName}: ${result.skip}`);
         continue;
       }
-      const keys: string[][] = [];
-      insertedKeys.set(table.qualifiedName, keys);
-      for (let done = 0; done < params.rows_per_table && !signal.aborted; ) {
-        const size = Math.min(params.batch_size, params.rows_per_table - done);
-        const batchStart = performance.now();
-        const outcome = await insertWithRetries(session, table, result.plan, size, journal);
-        if (typeof outcome === "string") {
-          skipped.push(`${table.qualifiedName}: ${outcome}`);
-          log.warn(`db.insert_load stops on ${table.qualifiedName} after ${done} rows: ${outcome}`);
-          break;
-        }
-        latency.record(performance.now() - batchStart);
-        keys.push(...outcome);
-        done += size;
-        inserted += size;
-        progress(inserted, total, table.qualifiedName);
+      const recent: InsertUndo[] = [];
+      recentBatches.set(table.qualifiedName, recent);
+      let planned = 0;
+      let done = 0;
+      let givenUp: string | undefined;
+      // Two batches in flight on two connections: the server takes one in while chaos makes
+      // and journals the other, instead of waiting for each COMMIT in turn.
+      await boundedConcurrency(
+        batchesInFlight,
+        () => planned < params.rows_per_table && !signal.aborted && !givenUp,
+        async () => {
+          const size = Math.min(params.batch_size, params.rows_per_table - planned);
+          planned += size;
+          const batchStart = performance.now();
+          const outcome = await insertWithRetries(session, table, result.plan, size, journal);
+          if (typeof outcome === "string") {
+            givenUp ??= outcome;
+            return;
+          }
+          latency.record(performance.now() - batchStart);
+          recent.push(outcome);
+          // Children pick among the newest keys only: older batches need not stay in memory.
+          while (recent.length > 1 && recent.slice(1).reduce((sum, undo) => sum + undoKeyCount(undo), 0) >= parentChoices) recent.shift();
+          done += size;
+          inserted += size;
+          progress(inserted, total, table.qualifiedName);
+        },
+      );
+      if (givenUp) {
+        skipped.push(`${table.qualifiedName}: ${givenUp}`);
+        log.warn(`db.insert_load stops on ${table.qualifiedName} after ${done} rows: ${givenUp}`);
       }
     }
 
@@ -100,7 +122,7 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
       .map(([name, value]) => `${name} → ${value}`);
     return {
       summary:
-        `inserted ${inserted} rows into ${insertedKeys.size} table(s)` +
+        `inserted ${inserted} rows into ${recentBatches.size} table(s)` +
         (skipped.length ? `; skipped ${skipped.join("; ")}` : "") +
         (advanced.length ? `; sequences advanced (not reset): ${advanced.join(", ")}` : ""),
       metrics: {
@@ -116,7 +138,7 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
   async rollback({ session }, undo): Promise<RollbackResult> {
     const schema = await session.schema();
     const table = schema.tables.find((candidate) => candidate.qualifiedName === undo.table);
-    if (!table) return { conflicts: [`table ${undo.table} no longer exists; ${undo.keys.length} chaos rows went with it`] };
+    if (!table) return { conflicts: [`table ${undo.table} no longer exists; ${undoKeyCount(undo)} chaos rows went with it`] };
     const result = await deleteChaosRows(session, table, undo);
     return {
       ...result,
@@ -134,6 +156,27 @@ function triggerNote(kind: string, tables: Table[]): string {
 
 function* makeRows(plan: RowPlan, count: number): Generator<(string | null)[]> {
   for (let index = 0; index < count; index++) yield plan.makeRow();
+}
+
+/**
+ * Calls `start` whenever fewer than `limit` calls are running, as long as `more()` says so.
+ * Waits for every call it started, even after one failed (a batch still running must be
+ * journaled before the skill returns), then throws the first failure.
+ */
+async function boundedConcurrency(limit: number, more: () => boolean, start: () => Promise<void>): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  while (!failure && more()) {
+    const call: Promise<void> = start()
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => running.delete(call));
+    running.add(call);
+    if (running.size >= limit) await Promise.race(running);
+  }
+  await Promise.all(running);
+  if (failure) throw failure.error;
 }
 
 /** Retries a batch with fresh values when it broke a constraint; a string says why the table is given up. */
@@ -173,7 +216,7 @@ async function largestKeys(session: DatabaseSession, table: Table): Promise<Coun
 }
 
 /** Keys each foreign key may point at: rows chaos just inserted into the parent, then existing ones. */
-async function parentKeys(session: DatabaseSession, table: Table, insertedKeys: Map<string, string[][]>): Promise<ParentKeys> {
+async function parentKeys(session: DatabaseSession, table: Table, recentBatches: Map<string, InsertUndo[]>): Promise<ParentKeys> {
   const result: ParentKeys = new Map();
   const schema = await session.schema();
   for (const foreignKey of table.foreignKeys) {
@@ -183,10 +226,13 @@ async function parentKeys(session: DatabaseSession, table: Table, insertedKeys: 
     const { rows } = await session.client.query(
       `SELECT ${keyText(session.dialect, referenced)} FROM ${session.dialect.table(parent)} WHERE ${referenced
         .map((column) => `${session.dialect.quote(column.name)} IS NOT NULL`)
-        .join(" AND ")} LIMIT 1000`,
+        .join(" AND ")} LIMIT ${parentChoices}`,
     );
-    const fresh = rowKeyOf(parent)?.join() === foreignKey.referencedColumns.join() ? (insertedKeys.get(parent.qualifiedName) ?? []) : [];
-    result.set(foreignKey.name, [...fresh.slice(-1000), ...toKeys(rows, referenced.length)]);
+    const fresh =
+      rowKeyOf(parent)?.join() === foreignKey.referencedColumns.join()
+        ? (recentBatches.get(parent.qualifiedName) ?? []).flatMap((undo) => [...undoKeys(undo)])
+        : [];
+    result.set(foreignKey.name, [...fresh.slice(-parentChoices), ...toKeys(rows, referenced.length)]);
   }
   return result;
 }
@@ -208,7 +254,7 @@ export async function deleteChaosRows(session: DatabaseSession, table: Table, un
   let deleted = 0;
   const conflicts: string[] = [];
   const referencedBy = table.referencedBy.map((reference) => reference.table).join(", ");
-  for (const batch of chunks(undo.keys, dialect.kind === "postgres" ? 10_000 : 500)) {
+  for (const batch of chunks([...undoKeys(undo)], dialect.kind === "postgres" ? 10_000 : 500)) {
     const condition = keysIn(dialect, keyColumns, batch, "t");
     const kept = async (executor: SqlExecutor) => {
       if (guards.length === 0) return [];

@@ -1,6 +1,7 @@
 import type { UndoJournal } from "@chaos-agents/core";
 import type { DatabaseSession } from "../database-session.js";
 import { type Column, columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
+import { expandRuns, type KeyRun, KeyRunCollector, runLength } from "../sql/key-runs.js";
 import { keyText, toKeys } from "../sql/key-sets.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
 import { findTriggerWrites, type TriggerWrites } from "./trigger-writes.js";
@@ -10,15 +11,29 @@ export interface InsertUndo {
   [key: string]: string | string[] | string[][] | TriggerWrites;
   table: string;
   keyColumns: string[];
+  /** One tuple per row (composite keys, text keys, keys the server made). */
   keys: string[][];
+  /** A single integer key chaos wrote itself, as runs of consecutive values (`keys` is then empty). */
+  keyRuns: KeyRun[];
   /** Rows triggers wrote in other tables in the same transaction (PostgreSQL), reported by rollback. */
   triggerWrites: TriggerWrites;
+}
+
+/** Every key an undo names, in order. */
+export function* undoKeys(undo: InsertUndo): Generator<string[]> {
+  yield* undo.keys;
+  yield* expandRuns(undo.keyRuns ?? []);
+}
+
+/** How many rows an undo names. */
+export function undoKeyCount(undo: InsertUndo): number {
+  return undo.keys.length + runLength(undo.keyRuns ?? []);
 }
 
 /**
  * Inserts one batch and journals the keys of the new rows before COMMIT (write-ahead): a
  * crash before the journal write leaves nothing committed, a crash after it leaves keys
- * whose undo is a harmless no-op if the COMMIT never happened.
+ * whose undo is a harmless no-op if the COMMIT never happened. Returns what it journaled.
  */
 export async function insertBatch(
   session: DatabaseSession,
@@ -26,12 +41,13 @@ export async function insertBatch(
   columns: Column[],
   rows: Iterable<(string | null)[]>,
   journal: UndoJournal,
-): Promise<string[][]> {
+): Promise<InsertUndo> {
   const keyColumns = (rowKeyOf(table) ?? []).map((name) => columnOf(table, name));
   const undo = (keys: string[][], triggerWrites: TriggerWrites = {}): InsertUndo => ({
     table: table.qualifiedName,
     keyColumns: keyColumns.map((column) => column.name),
     keys,
+    keyRuns: runs ? runs.finish() : [],
     triggerWrites,
   });
   const { dialect } = session;
@@ -41,7 +57,8 @@ export async function insertBatch(
   // failed it, so they cannot be an application's): they are collected as rows are made.
   const written = keyColumns.map((column) => columns.findIndex((candidate) => candidate.name === column.name));
   const ownKeys: string[][] | undefined = written.every((index) => index >= 0) ? [] : undefined;
-  const tracked = ownKeys ? collectKeys(rows, written, ownKeys) : rows;
+  const runs = ownKeys && keyColumns.length === 1 && keyColumns[0]?.kind === "integer" ? new KeyRunCollector() : undefined;
+  const tracked = runs ? collectRuns(rows, written[0] as number, runs) : ownKeys ? collectKeys(rows, written, ownKeys) : rows;
 
   if (dialect.kind === "postgres") {
     return session.client.transaction(async (executor) => {
@@ -64,9 +81,9 @@ export async function insertBatch(
           columns.map((_, index) => list.map((row) => row[index] ?? null)),
         ));
       }
-      const keys = ownKeys ?? toKeys(inserted, keyColumns.length);
-      journal.record(undo(keys, await findTriggerWrites(executor, session, table)));
-      return keys;
+      const done = undo(ownKeys ?? toKeys(inserted, keyColumns.length), await findTriggerWrites(executor, session, table));
+      journal.record(done);
+      return done;
     });
   }
 
@@ -77,8 +94,9 @@ export async function insertBatch(
   if (ownKeys) {
     return session.client.transaction(async (executor) => {
       await executor.query(`${insert}${list.map(() => values).join(", ")}`, params);
-      journal.record(undo(ownKeys));
-      return ownKeys;
+      const done = undo(ownKeys);
+      journal.record(done);
+      return done;
     });
   }
   if (schema.supportsReturning) {
@@ -87,9 +105,9 @@ export async function insertBatch(
         `${insert}${list.map(() => values).join(", ")} RETURNING ${keyText(dialect, keyColumns)}`,
         params,
       );
-      const keys = toKeys(inserted, keyColumns.length);
-      journal.record(undo(keys));
-      return keys;
+      const done = undo(toKeys(inserted, keyColumns.length));
+      journal.record(done);
+      return done;
     });
   }
 
@@ -98,9 +116,18 @@ export async function insertBatch(
   return session.client.transaction(async (executor) => {
     const keys: string[][] = [];
     for (const row of list) keys.push(await insertOneReadingAutoIncrement(executor, `${insert}${values}`, row, keyColumns, columns));
-    journal.record(undo(keys));
-    return keys;
+    const done = undo(keys);
+    journal.record(done);
+    return done;
   });
+}
+
+/** Passes rows through, noting the single integer key chaos generated for each as runs. */
+function* collectRuns(rows: Iterable<(string | null)[]>, position: number, runs: KeyRunCollector): Generator<(string | null)[]> {
+  for (const row of rows) {
+    runs.add(String(row[position]));
+    yield row;
+  }
 }
 
 /** Passes rows through, noting the key values chaos generated for each. */

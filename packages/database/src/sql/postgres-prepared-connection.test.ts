@@ -31,6 +31,23 @@ describe("prepared connection (the load workers' lean PostgreSQL path)", () => {
     await expect.poll(() => backends(database.execute, "chaos-prepared-test")).toEqual([]);
   });
 
+  it("keeps its place through replies that span many reads", async () => {
+    const database = await databases.empty("postgres");
+    await database.execute("CREATE TABLE t (id int PRIMARY KEY)");
+    const connection = await openPreparedConnection({ connectionString: database.url }, [
+      "SELECT repeat('ü', 100000) FROM generate_series(1, $1::int)",
+      "INSERT INTO t VALUES ($1)",
+    ]);
+    // About 10 MB of rows, then a write whose effect shows the reply was read to its end.
+    for (let round = 1; round <= 3; round++) {
+      await connection.execute(0, ["50"]);
+      await connection.execute(1, [String(round)]);
+    }
+    await expect(connection.execute(0, ["-1 not an int"])).rejects.toThrow(/invalid input syntax for type integer: "-1 not an int"/);
+    expect(await database.execute("SELECT id FROM t ORDER BY id")).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    await connection.close();
+  });
+
   it("rejects a failing statement with the server's error and stays usable", async () => {
     const database = await databases.empty("postgres");
     await database.execute("CREATE TABLE t (id int PRIMARY KEY)");

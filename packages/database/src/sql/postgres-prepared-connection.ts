@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import pg from "pg";
-import { type DatabaseError, parse, serialize } from "pg-protocol";
+import { serialize } from "pg-protocol";
 
 /** A connection that runs statements prepared once, many times over, and discards their rows. */
 export interface PreparedConnection {
@@ -15,14 +15,14 @@ const executeAndSync = Buffer.concat([serialize.execute(), serialize.sync()]);
 
 /**
  * Opens a PostgreSQL connection for a load worker. pg opens it (authentication, TLS, session
- * options), then the worker speaks the extended query protocol on its socket directly, through
- * pg's own protocol package: one Bind + Execute + Sync per query, in one write, and the reply
- * read without building result objects.
+ * options), then the worker speaks the extended query protocol on its socket directly: one
+ * Bind + Execute + Sync per query, built by pg's own protocol package and sent in one write;
+ * of the reply only the frames are read (rows are never decoded), and an ErrorResponse.
  *
  * Why not `client.query`: pg spends about 30 µs of JavaScript per query (a Describe and a
  * RowDescription each time, result and field objects, a cloned config), which on a small
  * machine takes the CPU the server needs and caps a read load well below what the server can
- * answer. This path costs about a third of that.
+ * answer. This path costs under a third of that.
  */
 export async function openPreparedConnection(config: pg.ClientConfig, statements: readonly string[]): Promise<PreparedConnection> {
   const client = new pg.Client(config);
@@ -49,14 +49,14 @@ export async function openPreparedConnection(config: pg.ClientConfig, statements
     if (error) current?.reject(error);
     else current?.resolve();
   };
-  parse(socket, (message) => {
-    if (message.name === "error") failure = message as DatabaseError;
-    else if (message.name === "readyForQuery") {
+  onMessages(socket, (type, body) => {
+    if (type === errorResponse) failure = serverError(body);
+    else if (type === readyForQuery) {
       const error = failure;
       failure = undefined;
       settle(error);
     }
-  }).catch(() => undefined);
+  });
   socket.once("close", () => {
     closed = new Error("the connection to PostgreSQL closed");
     settle(closed);
@@ -92,4 +92,39 @@ export async function openPreparedConnection(config: pg.ClientConfig, statements
     throw error;
   }
   return connection;
+}
+
+const errorResponse = 0x45; // 'E'
+const readyForQuery = 0x5a; // 'Z'
+
+/** Splits the socket's bytes into backend messages: a type byte, then a length that counts itself. */
+function onMessages(socket: Duplex, handle: (type: number, body: Buffer) => void): void {
+  let partial: Buffer | undefined;
+  socket.on("data", (chunk: Buffer) => {
+    const buffer = partial ? Buffer.concat([partial, chunk]) : chunk;
+    let offset = 0;
+    while (buffer.length - offset >= 5) {
+      const end = offset + 1 + buffer.readInt32BE(offset + 1);
+      if (end > buffer.length) break;
+      handle(buffer[offset] as number, buffer.subarray(offset + 5, end));
+      offset = end;
+    }
+    partial = offset < buffer.length ? buffer.subarray(offset) : undefined;
+  });
+}
+
+/** An ErrorResponse's fields (a code byte, then a NUL-terminated text, until a NUL) as an Error. */
+function serverError(body: Buffer): Error {
+  const fields = new Map<string, string>();
+  for (let offset = 0; offset < body.length && body[offset] !== 0; ) {
+    const end = body.indexOf(0, offset + 1);
+    if (end < 0) break;
+    fields.set(String.fromCharCode(body[offset] as number), body.toString("utf8", offset + 1, end));
+    offset = end + 1;
+  }
+  return Object.assign(new Error(fields.get("M") ?? "PostgreSQL reported an error"), {
+    code: fields.get("C"),
+    severity: fields.get("S"),
+    detail: fields.get("D"),
+  });
 }

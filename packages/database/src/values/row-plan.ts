@@ -33,6 +33,16 @@ export function countableColumns(
   );
 }
 
+/** Keys counting up from `largest`: plain numbers while they stay exact (a BigInt per row is an allocation per row). */
+function countFrom(largest: bigint): ValueMaker {
+  if (largest < BigInt(Number.MAX_SAFE_INTEGER) - 1_000_000_000_000n) {
+    let next = Number(largest);
+    return () => String(++next);
+  }
+  let next = largest;
+  return () => String(++next);
+}
+
 export interface RowPlan {
   /** Columns chaos writes, in order; the rest are left to their defaults. */
   columns: Column[];
@@ -81,9 +91,8 @@ export function planRows(table: Table, dialect: DatabaseKind, parentKeys: Parent
     }
     const columnRules = rules.get(column.name) ?? {};
     const counter = counters.get(column.name);
-    let next = counter ?? 0n;
     const maker: ValueMaker | undefined =
-      counter === undefined ? valueMaker(column, dialect, columnRules, singleUnique.has(column.name)) : () => String(++next);
+      counter === undefined ? valueMaker(column, dialect, columnRules, singleUnique.has(column.name)) : countFrom(counter);
     if (!maker) {
       if (column.hasDefault || column.nullable) continue; // the database's default (or NULL) is valid
       return {
