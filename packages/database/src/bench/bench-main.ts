@@ -13,8 +13,8 @@ const scale = Number(process.env.CHAOS_BENCH_SCALE ?? 10);
 const clients = Number(process.env.CHAOS_BENCH_CLIENTS ?? 4);
 const seconds = Number(process.env.CHAOS_BENCH_SECONDS ?? 10);
 const goals = { insert: 0.5, select: 0.8 };
-/** The largest batch db.insert_load allows: pgbench -i loads its table in one COPY, so chaos gets its bulkiest setting too. */
-const insertBatchSize = 50_000;
+/** By default the largest batch db.insert_load allows: pgbench -i loads its table in one COPY, so chaos gets its bulkiest setting too. */
+const insertBatchSize = Number(process.env.CHAOS_BENCH_INSERT_BATCH ?? 50_000);
 
 interface Row {
   name: string;
