@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { ExperimentReport } from "@chaos-agents/core";
 import pg from "pg";
 import { createBenchDatabase, runBenchSkill } from "./bench-experiment.js";
-import { findPgbench, pgbenchInit, pgbenchSelect } from "./bench-pgbench.js";
+import { type CopyResult, findPgbench, pgbenchInit, pgbenchSelect } from "./bench-pgbench.js";
 
 /**
  * `npm run bench:db`: chaos's load skills against pgbench on the same server, from one run.
@@ -32,35 +32,41 @@ async function main(): Promise<void> {
     const version = await execute(database.url, "SELECT current_setting('server_version') AS v").then((result) => String(result[0]?.v));
     console.log(`chaos-agents database bench: PostgreSQL ${version} at ${serverUrl}, ${availableParallelism()} CPU(s), ${pgbench}\n`);
 
-    // A checkpoint before each write measurement: neither side pays for the other's dirty pages.
+    // Each side runs after a CHECKPOINT, so neither pays for the other's dirty pages; pgbench
+    // loads before and after chaos and the reference is the mean of both, so a machine whose
+    // speed drifts during the bench favours neither side. (pgbench's own `v` step is a VACUUM
+    // ANALYZE; its `p` step already built the primary key -S looks up.)
     await execute(database.url, "CHECKPOINT");
-    const copy = await pgbenchInit(pgbench, database.url, scale);
-    // pgbench's `v` step; `p` already built the primary key -S looks up.
-    await execute(database.url, "VACUUM ANALYZE pgbench_accounts");
+    const copyBefore = await pgbenchInit(pgbench, database.url, scale);
     await execute(database.url, "CREATE TABLE bench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84))");
     await execute(database.url, "CHECKPOINT");
-
     const insert = await runBenchSkill(
       database.url,
       "db.insert_load",
-      { tables: ["bench_accounts"], rows_per_table: copy.rows, batch_size: insertBatchSize },
+      { tables: ["bench_accounts"], rows_per_table: copyBefore.rows, batch_size: insertBatchSize },
       "0s",
     );
-    check(insert, Number(insert.skills[0]?.metrics?.rows_inserted) === copy.rows, `inserted ${insert.skills[0]?.metrics?.rows_inserted}`);
+    check(
+      insert,
+      Number(insert.skills[0]?.metrics?.rows_inserted) === copyBefore.rows,
+      `inserted ${insert.skills[0]?.metrics?.rows_inserted}`,
+    );
+    // The rollback left a table of dead rows: drop it, so no autovacuum lands in a later measurement.
+    await execute(database.url, "DROP TABLE bench_accounts");
+    await execute(database.url, "CHECKPOINT");
+    const copyAfter = await pgbenchInit(pgbench, database.url, scale);
+    await execute(database.url, "VACUUM ANALYZE pgbench_accounts");
+    await execute(database.url, "CHECKPOINT");
+    const copyRate = (copy: CopyResult) => copy.rows / copy.seconds;
     rows.push({
-      name: `insert ${copy.rows.toLocaleString("en")} rows, batches of ${insertBatchSize.toLocaleString("en")} (rows/s)`,
+      name: `insert ${copyBefore.rows.toLocaleString("en")} rows, batches of ${insertBatchSize.toLocaleString("en")} (rows/s)`,
       chaos: Number(insert.skills[0]?.metrics?.rows_per_second),
-      reference: copy.rows / copy.seconds,
-      referenceName: "pgbench -i -I dtgp (COPY + key)",
+      reference: (copyRate(copyBefore) + copyRate(copyAfter)) / 2,
+      referenceName: "pgbench -i -I dtgp (COPY + key), mean of a run before and after",
       goal: goals.insert,
     });
 
-    // The insert's rollback left 200k dead rows: drop them and flush their WAL now, so neither
-    // autovacuum nor a checkpoint lands inside one of the read measurements below.
-    await execute(database.url, "DROP TABLE bench_accounts");
-    await execute(database.url, "CHECKPOINT");
-    // pgbench runs before and after chaos and the reference is their mean: a machine whose
-    // speed drifts during the bench cannot favour either side.
+    // pgbench -S runs before and after chaos too.
     const simpleBefore = await pgbenchSelect(pgbench, database.url, clients, seconds, "simple");
     const cpuBefore = process.cpuUsage();
     const select = await runBenchSkill(
@@ -71,7 +77,7 @@ async function main(): Promise<void> {
     );
     check(select, Number(select.skills[0]?.metrics?.errors) === 0, `errors ${select.skills[0]?.metrics?.errors}`);
     const selectQps = Number(select.skills[0]?.metrics?.queries_per_second);
-    // Where the select load's time goes: this process's own CPU per query (the client side).
+    // What the client side costs: this process's CPU per query, every thread included.
     const cpu = process.cpuUsage(cpuBefore);
     const clientMicroseconds = (cpu.user + cpu.system) / Math.max(Number(select.skills[0]?.metrics?.queries), 1);
     const simpleAfter = await pgbenchSelect(pgbench, database.url, clients, seconds, "simple");
@@ -97,9 +103,12 @@ async function main(): Promise<void> {
         `db.insert_load batch p50/p95/p99: ${insert.skills[0]?.metrics?.batch_p50_ms}/${insert.skills[0]?.metrics?.batch_p95_ms}/${insert.skills[0]?.metrics?.batch_p99_ms} ms`,
     );
     console.log(
-      `pgbench -S before/after chaos: ${Math.round(simpleBefore.transactionsPerSecond).toLocaleString("en")}/${Math.round(simpleAfter.transactionsPerSecond).toLocaleString("en")} q/s; ` +
-        `db.select_load client CPU: ${clientMicroseconds.toFixed(1)} µs per query in this one Node.js thread ` +
-        `(at ${availableParallelism()} CPU(s), that alone caps it near ${Math.round(1_000_000 / clientMicroseconds).toLocaleString("en")} q/s before the server's share)`,
+      `pgbench -i before/after chaos: ${Math.round(copyRate(copyBefore)).toLocaleString("en")}/${Math.round(copyRate(copyAfter)).toLocaleString("en")} rows/s; ` +
+        `pgbench -S before/after chaos: ${Math.round(simpleBefore.transactionsPerSecond).toLocaleString("en")}/${Math.round(simpleAfter.transactionsPerSecond).toLocaleString("en")} q/s`,
+    );
+    console.log(
+      `db.select_load client CPU: ${clientMicroseconds.toFixed(1)} µs per query, all of this process's threads together ` +
+        `(its workers run in ${Math.min(clients, availableParallelism())} thread(s))`,
     );
     console.log(
       "note: the COPY reference counts pgbench's client-side generate and primary-key times, so both sides end with the same indexed table.",

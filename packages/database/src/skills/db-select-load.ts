@@ -5,8 +5,9 @@ import { type DatabaseSession, resolveTables } from "../database-session.js";
 import type { DatabaseSchema, Table } from "../discovery/database-schema.js";
 import { LatencyRecorder } from "../values/latency.js";
 import { connectionCapacity } from "./held-connections.js";
-import { noMatchPattern, type QueryKind, queryKinds, type SelectQuery, sampleKeys, selectQueries } from "./select-queries.js";
-import { cancelRunningStatements, openWorker, type WorkerConnection } from "./select-workers.js";
+import { type QueryKind, queryKinds, type SelectQuery, sampleKeys, selectQueries } from "./select-queries.js";
+import { startSelectThreads, type ThreadedSelectLoad } from "./select-threads.js";
+import { cancelRunningStatements } from "./select-workers.js";
 import { activityMetrics, watchServerActivity } from "./server-activity.js";
 
 const weight = () => z.number({ error: "expected a weight ≥ 0" }).min(0, "expected a weight ≥ 0");
@@ -97,59 +98,71 @@ export const dbSelectLoad = defineSkill<Params, DatabaseSession>({
     );
     if (queries.length === 0)
       throw new SkillError("db.select_load", "the chosen tables have no rows to look up and no other query kind was asked for");
-    const picker = weightedPicker(queries, params.mix);
-
-    const workers: WorkerConnection[] = [];
+    let load: ThreadedSelectLoad;
     try {
-      for (let index = 0; index < params.concurrency; index++) workers.push(await openWorker(session, queries));
+      load = await startSelectThreads({
+        config: session.config,
+        tag: session.connectionTag,
+        queries,
+        keys: Object.fromEntries(keys),
+        mix: params.mix,
+        concurrency: params.concurrency,
+        ...(params.queries !== undefined ? { budget: params.queries } : {}),
+      });
     } catch (error) {
-      await Promise.all(workers.map((worker) => worker.close()));
       throw new SkillError("db.select_load", `could not open worker connections: ${(error as Error).message}`, { cause: error });
     }
 
     const durationMs = params.duration ? parseDuration(params.duration) : undefined;
     const stop = durationMs === undefined ? holdEnded : AbortSignal.any([holdEnded, AbortSignal.timeout(durationMs)]);
-    const load = new LoadState(queries, keys, params.queries);
-    const done = new AbortController();
     const started = performance.now();
-    const runs = workers.map((worker) => runWorker(worker, load, picker, AbortSignal.any([stop, done.signal])));
+    const done = new AbortController();
     let lastCount = 0;
     let lastTime = started;
     const watching = watchServerActivity(session, AbortSignal.any([stop, done.signal]), observe, () => {
       const now = performance.now();
-      const rate = Math.round(((load.completed - lastCount) * 1000) / Math.max(now - lastTime, 1));
-      lastCount = load.completed;
+      const completed = load.completed();
+      const rate = Math.round(((completed - lastCount) * 1000) / Math.max(now - lastTime, 1));
+      lastCount = completed;
       lastTime = now;
-      if (params.queries) progress(load.completed, params.queries, "queries");
-      return { queries: load.completed, queries_per_second: rate, errors: load.errors };
+      if (params.queries) progress(completed, params.queries, "queries");
+      return { queries: completed, queries_per_second: rate, errors: load.errors() };
     });
 
     const running = (async (): Promise<Metrics> => {
-      const finished = Promise.all(runs);
-      await Promise.race([finished, new Promise((resolve) => stop.addEventListener("abort", resolve, { once: true }))]);
+      const stopped = new Promise((resolve) => stop.addEventListener("abort", resolve, { once: true }));
+      await Promise.race([load.finished.catch(() => undefined), stopped]);
+      load.stop();
       done.abort();
       // A full scan of a huge table may still run: let it finish briefly, then cancel it.
-      if ((await Promise.race([finished.then(() => true), sleep(2000).then(() => false)])) === false)
-        await cancelRunningStatements(session, workers);
-      await finished;
+      if ((await Promise.race([load.finished.then(() => true), sleep(2000).then(() => false)])) === false)
+        await cancelRunningStatements(session, load.serverIds);
+      const threads = await load.finished;
       const seconds = (performance.now() - started) / 1000;
-      await Promise.all(workers.map((worker) => worker.close()));
       const activity = await watching;
+      const completed = threads.reduce((sum, thread) => sum + thread.completed, 0);
+      const latency = new LatencyRecorder();
+      for (const sample of threads.flatMap((thread) => thread.latencies)) latency.record(sample);
+      const lastError = threads.find((thread) => thread.lastError)?.lastError;
       return {
-        queries: load.completed,
-        queries_per_second: Math.round(load.completed / Math.max(seconds, 0.001)),
-        errors: load.errors,
-        ...Object.fromEntries(queryKinds.filter((kind) => params.mix[kind] > 0).map((kind) => [`${kind}_queries`, load.byKind[kind]])),
-        ...load.latency().percentiles("latency"),
-        ...(load.lastError ? { last_error: load.lastError } : {}),
+        queries: completed,
+        queries_per_second: Math.round(completed / Math.max(seconds, 0.001)),
+        errors: threads.reduce((sum, thread) => sum + thread.errors, 0),
+        ...Object.fromEntries(
+          queryKinds
+            .filter((kind) => params.mix[kind] > 0)
+            .map((kind) => [`${kind}_queries`, threads.reduce((sum, thread) => sum + thread.byKind[kind], 0)]),
+        ),
+        ...latency.percentiles("latency"),
+        ...(lastError ? { last_error: lastError } : {}),
         ...activityMetrics(activity),
       };
     })();
 
     const sampled = [...keys.values()].reduce((sum, list) => sum + list.length, 0);
     return {
-      summary: `${workers.length} workers reading ${plan.targets.join(", ")} with ${queries.length} kinds of query (${sampled} keys sampled)`,
-      metrics: { workers: workers.length, sampled_keys: sampled },
+      summary: `${params.concurrency} workers reading ${plan.targets.join(", ")} with ${queries.length} kinds of query (${sampled} keys sampled)`,
+      metrics: { workers: params.concurrency, sampled_keys: sampled },
       running,
     };
   },
@@ -164,102 +177,4 @@ export const dbSelectLoad = defineSkill<Params, DatabaseSession>({
 function plannedQueries(session: DatabaseSession, schema: DatabaseSchema, tables: Table[], allowed: Set<string>): SelectQuery[] {
   const readable = new Map(schema.tables.filter((table) => allowed.has(table.qualifiedName)).map((table) => [table.qualifiedName, table]));
   return tables.flatMap((table) => selectQueries(session.dialect, table, readable));
-}
-
-/** A kind's weight is shared by the tables that support it; returns a function that picks a query index. */
-function weightedPicker(queries: SelectQuery[], mix: Record<QueryKind, number>): () => number {
-  const perKind = new Map<QueryKind, number>();
-  for (const query of queries) perKind.set(query.kind, (perKind.get(query.kind) ?? 0) + 1);
-  const cumulative: number[] = [];
-  let total = 0;
-  for (const query of queries) {
-    total += mix[query.kind] / (perKind.get(query.kind) ?? 1);
-    cumulative.push(total);
-  }
-  if (queries.length === 1) return () => 0;
-  return () => {
-    const target = Math.random() * total;
-    let low = 0;
-    let high = cumulative.length - 1;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if ((cumulative[middle] as number) > target) high = middle;
-      else low = middle + 1;
-    }
-    return low;
-  };
-}
-
-/** Latencies kept for percentiles: a uniform sample of every query, so memory stays bounded on long runs. */
-const latencySamples = 100_000;
-
-/** Counters shared by the workers (one thread: no locking needed). */
-class LoadState {
-  completed = 0;
-  errors = 0;
-  lastError?: string;
-  readonly byKind: Record<QueryKind, number> = { point: 0, range: 0, full_scan: 0, aggregate: 0, join: 0 };
-  private claimed = 0;
-  private readonly reservoir: number[] = [];
-  private seen = 0;
-
-  constructor(
-    readonly queries: SelectQuery[],
-    private readonly keys: Map<string, string[][]>,
-    private readonly budget?: number,
-  ) {}
-
-  /** Takes one query from the budget; false when it is spent. */
-  claim(): boolean {
-    if (this.budget !== undefined && this.claimed >= this.budget) return false;
-    this.claimed++;
-    return true;
-  }
-
-  values(query: SelectQuery): string[] {
-    if (query.parameters === "none") return query.kind === "full_scan" ? [noMatchPattern] : [];
-    const list = this.keys.get(query.table) as string[][];
-    const key = list[Math.floor(Math.random() * list.length)] as string[];
-    return query.parameters === "key" ? key : [key[0] as string];
-  }
-
-  record(query: SelectQuery, milliseconds: number): void {
-    this.completed++;
-    this.byKind[query.kind]++;
-    // Reservoir sampling (algorithm R).
-    this.seen++;
-    if (this.reservoir.length < latencySamples) this.reservoir.push(milliseconds);
-    else {
-      const slot = Math.floor(Math.random() * this.seen);
-      if (slot < latencySamples) this.reservoir[slot] = milliseconds;
-    }
-  }
-
-  latency(): LatencyRecorder {
-    const recorder = new LatencyRecorder();
-    for (const sample of this.reservoir) recorder.record(sample);
-    return recorder;
-  }
-}
-
-/** Runs one query at a time until stopped; a failing connection is given a moment, not a hot loop. */
-async function runWorker(worker: WorkerConnection, load: LoadState, pick: () => number, stop: AbortSignal): Promise<void> {
-  let failuresInARow = 0;
-  while (!stop.aborted && load.claim()) {
-    const index = pick();
-    const query = load.queries[index] as SelectQuery;
-    const values = load.values(query);
-    const started = performance.now();
-    try {
-      await worker.run(index, values);
-      load.record(query, performance.now() - started);
-      failuresInARow = 0;
-    } catch (error) {
-      if (stop.aborted) break;
-      load.errors++;
-      load.lastError = (error as Error).message;
-      failuresInARow++;
-      if (failuresInARow >= 3) await sleep(Math.min(1000, 50 * failuresInARow), undefined, { signal: stop }).catch(() => undefined);
-    }
-  }
 }

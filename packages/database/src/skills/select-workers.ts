@@ -1,4 +1,6 @@
+import type { DatabaseConfig } from "../database-config.js";
 import type { DatabaseSession } from "../database-session.js";
+import { createMysqlClient } from "../sql/mysql-client.js";
 import { postgresClientConfig, sessionOptions } from "../sql/postgres-client.js";
 import { openPreparedConnection } from "../sql/postgres-prepared-connection.js";
 import type { SelectQuery } from "./select-queries.js";
@@ -18,11 +20,13 @@ const statementTimeoutSeconds = 30;
 /**
  * Opens a worker connection tagged like every chaos connection (so the target's sweep finds
  * it). On PostgreSQL every query is prepared once and run through `openPreparedConnection`,
- * the lean path a load generator needs (see there).
+ * the lean path a load generator needs (see there). Takes the config, not the session: it runs
+ * in the load's own threads.
  */
-export async function openWorker(session: DatabaseSession, queries: SelectQuery[]): Promise<WorkerConnection> {
-  if (session.dialect.kind !== "postgres") {
-    const connection = await session.client.connect(session.connectionTag);
+export async function openWorker(config: DatabaseConfig, tag: string, queries: SelectQuery[]): Promise<WorkerConnection> {
+  if (config.db_type !== "postgres") {
+    const client = createMysqlClient(config);
+    const connection = await client.connect(tag).finally(() => client.close());
     await connection.query(`SET SESSION max_statement_time = ${statementTimeoutSeconds}`).catch(() => undefined);
     return {
       serverId: connection.serverId,
@@ -33,18 +37,15 @@ export async function openWorker(session: DatabaseSession, queries: SelectQuery[
     };
   }
   const connection = await openPreparedConnection(
-    {
-      ...postgresClientConfig(session.config, session.connectionTag),
-      options: `${sessionOptions} -c statement_timeout=${statementTimeoutSeconds}s`,
-    },
+    { ...postgresClientConfig(config, tag), options: `${sessionOptions} -c statement_timeout=${statementTimeoutSeconds}s` },
     queries.map((query) => query.sql),
   );
   return { serverId: connection.serverId, run: (index, values) => connection.execute(index, values), close: () => connection.close() };
 }
 
 /** Cancels whatever statement the workers still run (only theirs: chaos's own connections). */
-export async function cancelRunningStatements(session: DatabaseSession, workers: WorkerConnection[]): Promise<void> {
-  const ids = workers.map((worker) => worker.serverId).filter((id) => id > 0);
+export async function cancelRunningStatements(session: DatabaseSession, serverIds: number[]): Promise<void> {
+  const ids = serverIds.filter((id) => id > 0);
   if (ids.length === 0) return;
   if (session.dialect.kind === "postgres") {
     await session.client
