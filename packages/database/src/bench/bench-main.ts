@@ -38,6 +38,8 @@ async function main(): Promise<void> {
     // ANALYZE; its `p` step already built the primary key -S looks up.)
     await execute(database.url, "CHECKPOINT");
     const copyBefore = await pgbenchInit(pgbench, database.url, scale);
+    // Vacuumed now, so autovacuum does not pick this fresh table during chaos's insert.
+    await execute(database.url, "VACUUM ANALYZE pgbench_accounts");
     await execute(database.url, "CREATE TABLE bench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84))");
     await execute(database.url, "CHECKPOINT");
     const insert = await runBenchSkill(
