@@ -10,6 +10,9 @@ import type { SelectThreadInput, SharedLoad, ThreadMessage, ThreadTotals } from 
  */
 const threadEntry = new URL(import.meta.url.endsWith(".ts") ? "../../dist/skills/select-thread.js" : "./select-thread.js", import.meta.url);
 
+/** Enough to keep a big server busy; more threads would only cost memory and start-up time. */
+const maxThreads = 8;
+
 /** Latencies kept for percentiles, over all threads: bounded memory on long runs. */
 const latencySamples = 100_000;
 
@@ -36,13 +39,13 @@ export interface ThreadedSelectLoad {
 }
 
 /**
- * Opens the load's connections in up to one thread per CPU and, once every one is open,
+ * Opens the load's connections in up to one thread per CPU (at most 8) and, once every one is open,
  * starts them all. One Node.js thread driving every connection was the load's bottleneck:
  * while the server's backends held the CPU, every worker's reply waited for the same thread
  * (pgbench -S drives 4 clients ~35% faster from 4 threads than from one).
  */
 export async function startSelectThreads(input: SelectLoadInput): Promise<ThreadedSelectLoad> {
-  const threads = Math.max(1, Math.min(input.concurrency, availableParallelism()));
+  const threads = Math.max(1, Math.min(input.concurrency, availableParallelism(), maxThreads));
   const shared: SharedLoad = {
     control: new Int32Array(new SharedArrayBuffer(4)),
     claimed: new BigInt64Array(new SharedArrayBuffer(8)),
