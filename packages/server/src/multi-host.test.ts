@@ -43,19 +43,24 @@ function taggedPids(experimentId: string): number[] {
     .map(Number);
 }
 
+/** Every test host as a `hosts` entry, checked against the known_hosts file `knownHosts` names. */
+function hostEntries(knownHosts: (host: SshdHost) => string) {
+  return hosts.map((host) => ({
+    host: host.host,
+    port: host.port,
+    username: host.username,
+    auth: { type: "key", private_key_path: host.privateKeyPath },
+    known_hosts_path: knownHosts(host),
+  }));
+}
+
 describe("several hosts in one experiment", () => {
   it("discovers, injects on and rolls back every host, each with its own known_hosts entry", async () => {
     const { report } = await runInProcess(registry, {
       name: "two hosts",
       target: "server",
       target_config: {
-        hosts: hosts.map((host) => ({
-          host: host.host,
-          port: host.port,
-          username: host.username,
-          auth: { type: "key", private_key_path: host.privateKeyPath },
-          known_hosts_path: host.knownHostsPath,
-        })),
+        hosts: hostEntries((host) => host.knownHostsPath),
         max_concurrent_hosts: 2,
         dead_man_switch: { enabled: false },
         work_dir: workDir,
@@ -78,14 +83,8 @@ describe("several hosts in one experiment", () => {
       name: "one bad host",
       target: "server",
       target_config: {
-        hosts: hosts.map((host) => ({
-          host: host.host,
-          port: host.port,
-          username: host.username,
-          auth: { type: "key", private_key_path: host.privateKeyPath },
-          // The second host is checked against the first one's key.
-          known_hosts_path: (hosts[0] as SshdHost).knownHostsPath,
-        })),
+        // The second host is checked against the first one's key.
+        hosts: hostEntries(() => (hosts[0] as SshdHost).knownHostsPath),
       },
       skills: [{ skill_name: "server.cpu_stress", params: { workers: 1 } }],
       duration: "1s",

@@ -107,8 +107,7 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
           }
           latency.record(performance.now() - batchStart);
           recent.push(outcome);
-          // Children pick among the newest keys only: older batches need not stay in memory.
-          while (recent.length > 1 && recent.slice(1).reduce((sum, undo) => sum + undoKeyCount(undo), 0) >= parentChoices) recent.shift();
+          keepNewestKeys(recent);
           done += size;
           inserted += size;
           progress(inserted, total, table.qualifiedName);
@@ -161,6 +160,14 @@ function triggerNote(kind: string, tables: Table[]): string {
 
 function* makeRows(plan: RowPlan, count: number): Generator<(string | null)[]> {
   for (let index = 0; index < count; index++) yield plan.makeRow();
+}
+
+/** Drops the oldest batches that the newest `parentChoices` keys do not need: children pick among those only. */
+function keepNewestKeys(batches: InsertUndo[]): void {
+  let kept = 0;
+  let first = batches.length;
+  while (first > 0 && kept < parentChoices) kept += undoKeyCount(batches[--first] as InsertUndo);
+  batches.splice(0, first);
 }
 
 /**

@@ -137,24 +137,18 @@ export const dbSelectLoad = defineSkill<Params, DatabaseSession>({
       // A full scan of a huge table may still run: let it finish briefly, then cancel it.
       if ((await Promise.race([load.finished.then(() => true), sleep(2000).then(() => false)])) === false)
         await cancelRunningStatements(session, load.serverIds);
-      const threads = await load.finished;
+      const totals = await load.finished;
       const seconds = (performance.now() - started) / 1000;
       const activity = await watching;
-      const completed = threads.reduce((sum, thread) => sum + thread.completed, 0);
       const latency = new LatencyRecorder();
-      for (const sample of threads.flatMap((thread) => thread.latencies)) latency.record(sample);
-      const lastError = threads.find((thread) => thread.lastError)?.lastError;
+      for (const sample of totals.latencies) latency.record(sample);
       return {
-        queries: completed,
-        queries_per_second: Math.round(completed / Math.max(seconds, 0.001)),
-        errors: threads.reduce((sum, thread) => sum + thread.errors, 0),
-        ...Object.fromEntries(
-          queryKinds
-            .filter((kind) => params.mix[kind] > 0)
-            .map((kind) => [`${kind}_queries`, threads.reduce((sum, thread) => sum + thread.byKind[kind], 0)]),
-        ),
+        queries: totals.completed,
+        queries_per_second: Math.round(totals.completed / Math.max(seconds, 0.001)),
+        errors: totals.errors,
+        ...Object.fromEntries(queryKinds.filter((kind) => params.mix[kind] > 0).map((kind) => [`${kind}_queries`, totals.byKind[kind]])),
         ...latency.percentiles("latency"),
-        ...(lastError ? { last_error: lastError } : {}),
+        ...(totals.lastError ? { last_error: totals.lastError } : {}),
         ...activityMetrics(activity),
       };
     })();

@@ -22,7 +22,7 @@ export interface InsertUndo {
 /** Every key an undo names, in order. */
 export function* undoKeys(undo: InsertUndo): Generator<string[]> {
   yield* undo.keys;
-  yield* expandRuns(undo.keyRuns ?? []);
+  yield* expandRuns(undo.keyRuns ?? []); // `??`: a journal written before runs existed has none
 }
 
 /** How many rows an undo names. */
@@ -43,13 +43,18 @@ export async function insertBatch(
   journal: UndoJournal,
 ): Promise<InsertUndo> {
   const keyColumns = (rowKeyOf(table) ?? []).map((name) => columnOf(table, name));
-  const undo = (keys: string[][], triggerWrites: TriggerWrites = {}): InsertUndo => ({
-    table: table.qualifiedName,
-    keyColumns: keyColumns.map((column) => column.name),
-    keys,
-    keyRuns: runs ? runs.finish() : [],
-    triggerWrites,
-  });
+  /** Journals the batch's undo (before COMMIT, as every caller does) and returns it. */
+  const journaled = (keys: string[][], triggerWrites: TriggerWrites = {}): InsertUndo => {
+    const undo: InsertUndo = {
+      table: table.qualifiedName,
+      keyColumns: keyColumns.map((column) => column.name),
+      keys,
+      keyRuns: runs ? runs.finish() : [],
+      triggerWrites,
+    };
+    journal.record(undo);
+    return undo;
+  };
   const { dialect } = session;
   const schema = await session.schema();
 
@@ -81,9 +86,7 @@ export async function insertBatch(
           columns.map((_, index) => list.map((row) => row[index] ?? null)),
         ));
       }
-      const done = undo(ownKeys ?? toKeys(inserted, keyColumns.length), await findTriggerWrites(executor, session, table));
-      journal.record(done);
-      return done;
+      return journaled(ownKeys ?? toKeys(inserted, keyColumns.length), await findTriggerWrites(executor, session, table));
     });
   }
 
@@ -94,9 +97,7 @@ export async function insertBatch(
   if (ownKeys) {
     return session.client.transaction(async (executor) => {
       await executor.query(`${insert}${list.map(() => values).join(", ")}`, params);
-      const done = undo(ownKeys);
-      journal.record(done);
-      return done;
+      return journaled(ownKeys);
     });
   }
   if (schema.supportsReturning) {
@@ -105,9 +106,7 @@ export async function insertBatch(
         `${insert}${list.map(() => values).join(", ")} RETURNING ${keyText(dialect, keyColumns)}`,
         params,
       );
-      const done = undo(toKeys(inserted, keyColumns.length));
-      journal.record(done);
-      return done;
+      return journaled(toKeys(inserted, keyColumns.length));
     });
   }
 
@@ -116,9 +115,7 @@ export async function insertBatch(
   return session.client.transaction(async (executor) => {
     const keys: string[][] = [];
     for (const row of list) keys.push(await insertOneReadingAutoIncrement(executor, `${insert}${values}`, row, keyColumns, columns));
-    const done = undo(keys);
-    journal.record(done);
-    return done;
+    return journaled(keys);
   });
 }
 

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { DatabaseConfig } from "../database-config.js";
-import type { QueryKind, SelectQuery } from "./select-queries.js";
+import { type QueryKind, queryKinds, type SelectQuery } from "./select-queries.js";
 import type { SelectThreadInput, SharedLoad, ThreadMessage, ThreadTotals } from "./select-thread.js";
 
 /**
@@ -34,8 +34,8 @@ export interface ThreadedSelectLoad {
   errors(): number;
   /** Tells every worker to finish its current query and stop. */
   stop(): void;
-  /** Every thread's totals, once all have stopped and closed their connections. */
-  readonly finished: Promise<ThreadTotals[]>;
+  /** The totals of all threads together, once all have stopped and closed their connections. */
+  readonly finished: Promise<ThreadTotals>;
 }
 
 /**
@@ -72,7 +72,7 @@ export async function startSelectThreads(input: SelectLoadInput): Promise<Thread
   const start = () => {
     for (const worker of workers) worker.postMessage("start");
   };
-  const finished = Promise.all(runs.map((run) => run.done));
+  const finished = Promise.all(runs.map((run) => run.done)).then(mergeTotals);
   // Awaited by the caller, or below on a failed start; a rejection must not count as unhandled meanwhile.
   finished.catch(() => undefined);
 
@@ -97,6 +97,18 @@ export async function startSelectThreads(input: SelectLoadInput): Promise<Thread
     errors: () => sum(1),
     stop,
     finished,
+  };
+}
+
+function mergeTotals(threads: ThreadTotals[]): ThreadTotals {
+  const sum = (count: (totals: ThreadTotals) => number) => threads.reduce((total, thread) => total + count(thread), 0);
+  const lastError = threads.find((thread) => thread.lastError)?.lastError;
+  return {
+    completed: sum((thread) => thread.completed),
+    errors: sum((thread) => thread.errors),
+    byKind: Object.fromEntries(queryKinds.map((kind) => [kind, sum((thread) => thread.byKind[kind])])) as Record<QueryKind, number>,
+    latencies: threads.flatMap((thread) => thread.latencies),
+    ...(lastError ? { lastError } : {}),
   };
 }
 

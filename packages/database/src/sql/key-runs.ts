@@ -9,12 +9,15 @@ export type KeyRun = [first: string, last: string];
  */
 export class KeyRunCollector {
   readonly runs: KeyRun[] = [];
-  count = 0;
   private first = "";
   private last = Number.NaN;
 
+  /** How many keys were added. */
+  get count(): number {
+    return runLength(this.runs) + (Number.isNaN(this.last) ? 0 : this.last - Number(this.first) + 1);
+  }
+
   add(text: string): void {
-    this.count++;
     const value = Number(text);
     if (value === this.last + 1 && Number.isSafeInteger(value)) {
       this.last = value;

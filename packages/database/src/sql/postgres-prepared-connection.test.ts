@@ -9,6 +9,19 @@ async function backends(execute: (sql: string, params?: unknown[]) => Promise<Re
   return (await execute("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [tag])).map((row) => Number(row.pid));
 }
 
+/** A connection whose 30-second statement the server is running. */
+async function sleepingStatement() {
+  const database = await databases.empty("postgres");
+  const connection = await openPreparedConnection({ connectionString: database.url }, ["SELECT pg_sleep($1::float8)"]);
+  const sleeping = connection.execute(0, ["30"]);
+  // The test makes it fail and checks how: until it looks, the failure is expected, not unhandled.
+  sleeping.catch(() => undefined);
+  await expect
+    .poll(async () => (await database.execute("SELECT state FROM pg_stat_activity WHERE pid = $1", [connection.serverId]))[0]?.state)
+    .toBe("active");
+  return { database, connection, sleeping };
+}
+
 describe("prepared connection (the load workers' lean PostgreSQL path)", () => {
   it("binds text, NULL and multi-byte values exactly and runs each statement by its index", async () => {
     const database = await databases.empty("postgres");
@@ -72,12 +85,7 @@ describe("prepared connection (the load workers' lean PostgreSQL path)", () => {
   });
 
   it("fails a statement in flight, and every later one, when its backend is terminated", async () => {
-    const database = await databases.empty("postgres");
-    const connection = await openPreparedConnection({ connectionString: database.url }, ["SELECT pg_sleep($1::float8)"]);
-    const sleeping = connection.execute(0, ["30"]);
-    await expect
-      .poll(async () => (await database.execute("SELECT state FROM pg_stat_activity WHERE pid = $1", [connection.serverId]))[0]?.state)
-      .toBe("active");
+    const { database, connection, sleeping } = await sleepingStatement();
     await database.execute("SELECT pg_terminate_backend($1)", [connection.serverId]);
     await expect(sleeping).rejects.toThrow(/terminating connection due to administrator command|closed/);
     await expect(connection.execute(0, ["0"])).rejects.toThrow(/closed/);
@@ -85,12 +93,7 @@ describe("prepared connection (the load workers' lean PostgreSQL path)", () => {
   });
 
   it("reports a cancelled statement as an error of that statement only", async () => {
-    const database = await databases.empty("postgres");
-    const connection = await openPreparedConnection({ connectionString: database.url }, ["SELECT pg_sleep($1::float8)"]);
-    const sleeping = connection.execute(0, ["30"]);
-    await expect
-      .poll(async () => (await database.execute("SELECT state FROM pg_stat_activity WHERE pid = $1", [connection.serverId]))[0]?.state)
-      .toBe("active");
+    const { database, connection, sleeping } = await sleepingStatement();
     await database.execute("SELECT pg_cancel_backend($1)", [connection.serverId]);
     await expect(sleeping).rejects.toThrow(/canceling statement due to user request/);
     await connection.execute(0, ["0"]);
