@@ -1,3 +1,26 @@
 #!/usr/bin/env node
 // A committed entry point, so npm links the `chaos` bin even before the first build.
-import "../dist/bin.js";
+// Plain JavaScript that any Node can parse: it must be able to say which Node chaos needs.
+import module from "node:module";
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  // 22.13 is the first release with `node:sqlite` (the journal) available without a flag.
+  process.stderr.write(
+    `error: chaos needs Node.js 22.13 or newer (24 recommended); this is ${process.version} at ${process.execPath}.\n` +
+      "Install a current Node.js, or see README.md, Install, for one from the npm registry.\n",
+  );
+  process.exit(2);
+}
+
+// Node 22 calls `node:sqlite` experimental and would say so on every command; 24 does not.
+const emitWarning = process.emitWarning;
+process.emitWarning = (warning, ...rest) => {
+  if (String(warning).startsWith("SQLite is an experimental feature")) return;
+  emitWarning.call(process, warning, ...rest);
+};
+
+// Compiled code is cached on disk (in the OS temp directory by default), which cuts start-up time.
+module.enableCompileCache?.();
+
+await import("../dist/bin.js");

@@ -1,7 +1,8 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { makeTempDirectory, runChaos, startChaos } from "@chaos-agents/testing";
+import { chaosBinary, makeTempDirectory, runChaos, startChaos } from "@chaos-agents/testing";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
 const plugin = fileURLToPath(new URL("./__fixtures__/file-skills.js", import.meta.url));
@@ -48,6 +49,26 @@ describe("chaos binary", () => {
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain("--dry-run");
     expect((await runChaos(["explode"])).exitCode).toBe(2);
+  });
+
+  // The machine's own Node (Debian's, 20 on these machines) stands in for a user's old runtime.
+  const oldNode = ["/usr/bin/node", "/usr/local/bin/node"].find((path) => {
+    const version = existsSync(path) ? execFileSync(path, ["-p", "process.versions.node"]).toString().trim() : "99.0.0";
+    const [major = 99, minor = 0] = version.split(".").map(Number);
+    return major < 22 || (major === 22 && minor < 13);
+  });
+  it.skipIf(!oldNode)("on a Node older than 22.13 says which Node it needs in one line and exits 2", () => {
+    const result = spawnSync(oldNode!, [chaosBinary, "--version"], { encoding: "utf8" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^error: chaos needs Node\.js 22\.13 or newer \(24 recommended\); this is v\d+/);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it("runs on the project's runtime, Node 24, without an experimental warning", async () => {
+    expect(process.versions.node.split(".")[0]).toBe("24");
+    const result = await runChaos(["list-skills"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).not.toMatch(/Warning/);
   });
 
   it("lists built-in and plugin skills in a table", async () => {

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import { DatabaseSync } from "node:sqlite";
 import type { JsonValue } from "../json.js";
 import { redactSecrets } from "../redact.js";
 import type { ExperimentRecord, ExperimentRecordStatus, Journal, StepRecord } from "./journal.js";
@@ -60,17 +60,16 @@ interface StepRow {
 }
 
 /**
- * SQLite in WAL mode with synchronous=FULL: each statement commits and fsyncs the WAL
- * before returning, which is exactly the write-ahead guarantee rollback needs.
+ * SQLite (Node's built-in `node:sqlite`, so no native module to compile) in WAL mode with
+ * synchronous=FULL: each statement commits and fsyncs the WAL before returning, which is exactly
+ * the write-ahead guarantee rollback needs.
  */
 export function openSqliteJournal(path: string): Journal {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const database = new Database(path);
+  const database = new DatabaseSync(path);
   // Before-images are application data: only the owner may read the journal.
   if (path !== ":memory:") chmodSync(path, 0o600);
-  database.pragma("journal_mode = WAL");
-  database.pragma("synchronous = FULL");
-  database.pragma("busy_timeout = 5000");
+  database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
   database.exec(schema);
 
   const statements = {
@@ -82,10 +81,10 @@ export function openSqliteJournal(path: string): Journal {
     stepDone: database.prepare("UPDATE steps SET status = 'done', error = NULL, conflicts = ? WHERE id = ?"),
     stepFailed: database.prepare("UPDATE steps SET status = 'failed', error = ? WHERE id = ?"),
     finish: database.prepare("UPDATE experiments SET status = ?, finished_at = ? WHERE id = ?"),
-    experiment: database.prepare<[string], ExperimentRow>("SELECT * FROM experiments WHERE id = ?"),
-    pendingSteps: database.prepare<[string], StepRow>("SELECT * FROM steps WHERE experiment_id = ? AND status != 'done' ORDER BY id DESC"),
-    steps: database.prepare<[string], StepRow>("SELECT * FROM steps WHERE experiment_id = ? ORDER BY id"),
-    unfinished: database.prepare<[], ExperimentRow>(
+    experiment: database.prepare("SELECT * FROM experiments WHERE id = ?"),
+    pendingSteps: database.prepare("SELECT * FROM steps WHERE experiment_id = ? AND status != 'done' ORDER BY id DESC"),
+    steps: database.prepare("SELECT * FROM steps WHERE experiment_id = ? ORDER BY id"),
+    unfinished: database.prepare(
       `SELECT * FROM experiments e WHERE e.status != 'finished'
           OR EXISTS (SELECT 1 FROM steps s WHERE s.experiment_id = e.id AND s.status != 'done')
        ORDER BY e.started_at, e.rowid`,
@@ -123,12 +122,12 @@ export function openSqliteJournal(path: string): Journal {
       statements.finish.run(status, new Date().toISOString(), experimentId);
     },
     experiment(experimentId) {
-      const row = statements.experiment.get(experimentId);
+      const row = statements.experiment.get(experimentId) as ExperimentRow | undefined;
       return row && toExperiment(row);
     },
-    pendingSteps: (experimentId) => statements.pendingSteps.all(experimentId).map(toStep),
-    steps: (experimentId) => statements.steps.all(experimentId).map(toStep),
-    unfinishedExperiments: () => statements.unfinished.all().map(toExperiment),
+    pendingSteps: (experimentId) => (statements.pendingSteps.all(experimentId) as unknown as StepRow[]).map(toStep),
+    steps: (experimentId) => (statements.steps.all(experimentId) as unknown as StepRow[]).map(toStep),
+    unfinishedExperiments: () => (statements.unfinished.all() as unknown as ExperimentRow[]).map(toExperiment),
     close: () => database.close(),
   };
 }

@@ -204,7 +204,8 @@ describe("server skills on the local host", () => {
 
   it("cpu_stress loads CPUs with stress-ng and with the built-in loop, and stops every worker", async () => {
     for (const method of ["stress-ng", "builtin"]) {
-      const { report, seen } = await runAndWatch(experiment("server.cpu_stress", { workers: 1, method }, { duration: "1s" }), () =>
+      // A 3 s hold: with the whole suite loading two cores, a scan of /proc can take most of a second.
+      const { report, seen } = await runAndWatch(experiment("server.cpu_stress", { workers: 1, method }, { duration: "3s" }), () =>
         chaosTaggedPids().length > 0 ? chaosTaggedPids().length : undefined,
       );
       expect(report.status).toBe("succeeded");
@@ -215,7 +216,7 @@ describe("server skills on the local host", () => {
 
   it("memory_stress holds memory (stress-ng and tmpfs file) and frees it; refuses what would starve the host", async () => {
     for (const method of ["stress-ng", "builtin"]) {
-      const { report, seen } = await runAndWatch(experiment("server.memory_stress", { size: "32MiB", method }, { duration: "1s" }), () =>
+      const { report, seen } = await runAndWatch(experiment("server.memory_stress", { size: "32MiB", method }, { duration: "3s" }), () =>
         chaosTaggedPids().length > 0 ? true : undefined,
       );
       expect(report.status).toBe("succeeded");
