@@ -15,6 +15,10 @@ const onSignal = (signal: "SIGINT" | "SIGTERM") => {
   process.stderr.write(`\n${signal} again: exiting now; run \`chaos recover\` to finish the rollback\n`);
   process.exit(code);
 };
+// A reader that went away (`chaos … | head`) must not end the process: the experiment still has to
+// roll back. Output is lost from then on; the report file keeps everything.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+
 process.on("SIGINT", () => onSignal("SIGINT"));
 process.on("SIGTERM", () => onSignal("SIGTERM"));
 

@@ -158,6 +158,60 @@ describe("chaos binary", () => {
     expect(snapshot(directory)).toEqual(before);
   });
 
+  it("recover leaves a running experiment to its process (exit 8), status shows it, and --force stops it first", async () => {
+    const before = snapshot(directory);
+    const run = startChaos(["run", config({ files: 3 }, '    duration: "1h"'), "--journal", journal]);
+    await run.waitFor("holding faults");
+
+    const status = await runChaos(["status", "--journal", journal]);
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `▶ running +files \\[c\\w+-\\w+\\] on server local://\\S+\\n +pid ${run.child.pid} on \\S+, started \\S+ ago, 3 of 3 rollback steps left`,
+      ),
+    );
+
+    const polite = await runChaos(["recover", "--journal", journal]);
+    expect(polite.exitCode).toBe(8);
+    expect(polite.stdout).toContain(`left alone: running in process ${run.child.pid}`);
+    expect(snapshot(directory)).not.toEqual(before); // the faults are still the run's
+    expect(run.child.exitCode).toBeNull();
+
+    const forced = await runChaos(["recover", "--force", "--journal", journal]);
+    const ended = await run.done;
+    expect(ended.exitCode).toBe(143); // it was stopped with SIGTERM and rolled back itself
+    expect(forced.exitCode, forced.stdout + forced.stderr).toBe(0);
+    expect(snapshot(directory)).toEqual(before);
+    expect((await runChaos(["status", "--journal", journal])).stdout).toContain("no running or unfinished experiments");
+  });
+
+  it("a closed stdout (| head) stops nothing: the experiment still rolls back exactly", async () => {
+    const before = snapshot(directory);
+    const run = startChaos(["--output", "json", "run", config({ files: 3 }, '    duration: "2s"'), "--journal", journal]);
+    await run.waitFor("experiment_started");
+    run.child.stdout?.destroy(); // the reader went away, as `head` does after its lines
+    const result = await run.done;
+    expect(result.stderr).not.toContain("EPIPE");
+    expect(result.stderr).not.toContain("internal error");
+    expect(result.exitCode).toBe(0);
+    expect(snapshot(directory)).toEqual(before);
+    expect((await runChaos(["status", "--journal", journal])).stdout).toContain("no running or unfinished experiments");
+  });
+
+  it("an events file or journal path that cannot be used is a one-line error (exit 2) and changes nothing", async () => {
+    const before = snapshot(directory);
+    for (const args of [
+      ["--events-file", temp.path, "run", config({ files: 3 }), "--journal", journal],
+      ["run", config({ files: 3 }), "--journal", temp.path],
+      ["run", config({ files: 3 }), "--journal", join(directory, "file-0.txt")],
+    ]) {
+      const result = await runChaos(args);
+      expect(result.exitCode, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/^error: cannot (open|write) .*\n$/);
+    }
+    expect(snapshot(directory)).toEqual(before);
+  });
+
   it("uses CHAOS_JOURNAL when no --journal is given", async () => {
     const result = await runChaos(["run", config({ files: 1 }, '    duration: "0s"')], { CHAOS_JOURNAL: journal });
     expect(result.exitCode).toBe(0);

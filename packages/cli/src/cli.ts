@@ -55,8 +55,17 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     .command("recover")
     .description("finish every rollback the journal holds that is not done (safe to run twice)")
     .option("--config <file>", "config holding the experiments' target_config, if the original file moved")
+    .option("--experiment <id>", "recover only this experiment")
+    .option("--force", "take over experiments whose owner is still running (stops it first on this host)")
     .action(async (options) => {
       exitCode = await (await import("./commands/recover.js")).recover({ ...program.opts(), ...options }, io);
+    });
+
+  program
+    .command("status")
+    .description("list running and unfinished experiments: owner, age, steps left")
+    .action(async () => {
+      exitCode = await (await import("./commands/status.js")).status(program.opts(), io);
     });
 
   program

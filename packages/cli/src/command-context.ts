@@ -1,4 +1,12 @@
-import { createConsoleSink, createJsonLinesSink, createWebhookSink, EventBus } from "@chaos-agents/core";
+import {
+  ChaosError,
+  createConsoleSink,
+  createJsonLinesSink,
+  createWebhookSink,
+  EventBus,
+  type EventSink,
+  ExitCode,
+} from "@chaos-agents/core";
 
 /** Options every command shares, as commander parses them. */
 export interface GlobalOptions {
@@ -27,7 +35,7 @@ export function createEventBus(options: GlobalOptions, io: CommandIo): EventBus 
   const events = new EventBus();
   if (options.output === "json") events.add(createJsonLinesSink(io.stdout));
   else events.add(createConsoleSink({ stream: io.stderr, verbose: options.verbose }));
-  if (options.eventsFile) events.add(createJsonLinesSink(options.eventsFile));
+  if (options.eventsFile) events.add(openEventsFile(options.eventsFile));
   if (options.webhook) {
     events.add(
       createWebhookSink({
@@ -38,4 +46,16 @@ export function createEventBus(options: GlobalOptions, io: CommandIo): EventBus 
     );
   }
   return events;
+}
+
+function openEventsFile(path: string): EventSink {
+  try {
+    return createJsonLinesSink(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "EISDIR" ? "it is a directory" : (error as Error).message;
+    throw new ChaosError(`cannot write the events file ${path}: ${reason}; pass --events-file with a file path`, {
+      exitCode: ExitCode.usage,
+      cause: error,
+    });
+  }
 }

@@ -16,7 +16,14 @@ export { type ChaosConfig, type LoadedConfig, loadConfigFile, parseConfigText, p
 export { durationText, fraction, nonNegativeInteger, positiveInteger, regexText } from "./config/params.js";
 export { formatDuration, parseDuration } from "./duration.js";
 export { newExperimentId } from "./engine/experiment-id.js";
-export { type RecoveredExperiment, type RecoverOptions, recoverExperiments } from "./engine/recover.js";
+export { currentOwner, heartbeatIntervalMs, heartbeatLapseMs, ownerOfProcess, ownerState } from "./engine/experiment-owner.js";
+export {
+  type RecoveredExperiment,
+  type RecoverOptions,
+  type RecoverResult,
+  recoverExperiments,
+  type SkippedExperiment,
+} from "./engine/recover.js";
 export {
   type ExperimentReport,
   formatReport,
@@ -42,7 +49,7 @@ export { EventBus, type EventSink } from "./events/event-bus.js";
 export { createJsonLinesSink } from "./events/json-lines-sink.js";
 export type { Logger } from "./events/logger.js";
 export { createWebhookSink } from "./events/webhook-sink.js";
-export type { ExperimentRecord, Journal, StepRecord } from "./journal/journal.js";
+export type { ExperimentOwner, ExperimentRecord, Journal, StepRecord } from "./journal/journal.js";
 export { defaultJournalPath } from "./journal/journal-path.js";
 export { openSqliteJournal } from "./journal/sqlite-journal.js";
 export type { JsonValue, Metrics } from "./json.js";

@@ -1,26 +1,26 @@
-import {
-  defaultJournalPath,
-  ExitCode,
-  journaledTargetConfig,
-  loadPluginSkills,
-  openSqliteJournal,
-  recoverExperiments,
-} from "@chaos-agents/core";
+import { defaultJournalPath, ExitCode, journaledTargetConfig, loadPluginSkills, recoverExperiments } from "@chaos-agents/core";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
+import { openJournalForCommand } from "./open-journal.js";
 
 export interface RecoverOptions extends GlobalOptions {
   /** A config that holds the experiments' target_config (with secrets), when the original file moved. */
   config?: string;
+  /** Only this experiment. */
+  experiment?: string;
+  /** Take over experiments whose owner is alive (stopping it first on this host). */
+  force?: boolean;
 }
 
 /** Finishes every unfinished rollback in the journal; running it twice does nothing the second time. */
 export async function recover(options: RecoverOptions, io: CommandIo): Promise<number> {
   const registry = createBuiltinRegistry();
-  const journal = openSqliteJournal(defaultJournalPath(io.env, options.journal));
+  const journal = openJournalForCommand(defaultJournalPath(io.env, options.journal));
   const events = createEventBus(options, io);
   try {
-    const results = await recoverExperiments({
+    const { recovered: results, skipped } = await recoverExperiments({
+      experimentId: options.experiment,
+      force: options.force,
       journal,
       registry,
       events,
@@ -29,7 +29,9 @@ export async function recover(options: RecoverOptions, io: CommandIo): Promise<n
       },
       resolveTargetConfig: (record) => journaledTargetConfig(record, registry, options.config ?? record.configFile).catch(() => undefined),
     });
-    if (results.length === 0) {
+    for (const entry of skipped)
+      io.stdout.write(`- ${entry.name} [${entry.experimentId}] on ${entry.identity}: left alone: ${entry.reason}\n`);
+    if (results.length === 0 && skipped.length === 0) {
       io.stdout.write("nothing to recover: every journaled rollback is finished\n");
       return ExitCode.success;
     }
@@ -46,7 +48,8 @@ export async function recover(options: RecoverOptions, io: CommandIo): Promise<n
       for (const failure of result.rollback.failed) io.stdout.write(`  ✗ step #${failure.stepId} ${failure.skill}: ${failure.error}\n`);
       for (const conflict of result.rollback.conflicts) io.stdout.write(`  ! conflict: ${conflict}\n`);
     }
-    return incomplete ? ExitCode.rollbackIncomplete : ExitCode.success;
+    if (incomplete) return ExitCode.rollbackIncomplete;
+    return skipped.length > 0 ? ExitCode.liveExperimentsSkipped : ExitCode.success;
   } finally {
     await events.close();
     journal.close();

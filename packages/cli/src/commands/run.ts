@@ -1,17 +1,10 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import {
-  ChaosError,
-  defaultJournalPath,
-  ExitCode,
-  type ExperimentReport,
-  formatReport,
-  openSqliteJournal,
-  runExperiment,
-} from "@chaos-agents/core";
+import { ChaosError, defaultJournalPath, ExitCode, type ExperimentReport, formatReport, runExperiment } from "@chaos-agents/core";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
 import { loadConfigForCommand } from "./load-config-for-command.js";
+import { openJournalForCommand } from "./open-journal.js";
 
 export interface RunOptions extends GlobalOptions {
   dryRun?: boolean;
@@ -30,7 +23,7 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
     });
   }
   const journalPath = defaultJournalPath(io.env, options.journal);
-  const journal = openSqliteJournal(journalPath);
+  const journal = openJournalForCommand(journalPath);
   const events = createEventBus(options, io);
   const reports: ExperimentReport[] = [];
   try {
@@ -65,9 +58,16 @@ function defaultReportPath(journalPath: string, reports: ExperimentReport[]): st
 }
 
 function writeReport(reports: ExperimentReport[], path: string, io: CommandIo) {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify({ experiments: reports }, null, 2)}\n`);
-  io.stderr.write(`report: ${path}\n`);
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Reports hold what rollback found (application values in conflicts): owner-only, like the journal.
+    writeFileSync(path, `${JSON.stringify({ experiments: reports }, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(path, 0o600);
+    io.stderr.write(`report: ${path}\n`);
+  } catch (error) {
+    // The experiment is over and rolled back; a report that cannot be written must not change that.
+    io.stderr.write(`warning: cannot write the report ${path}: ${(error as Error).message}\n`);
+  }
 }
 
 /** The worst outcome wins: an incomplete rollback must never hide behind a later success. */

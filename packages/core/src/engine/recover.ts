@@ -1,8 +1,9 @@
 import { ChaosError, ExitCode } from "../errors/index.js";
 import type { EventBus } from "../events/event-bus.js";
-import type { ExperimentRecord, Journal } from "../journal/journal.js";
+import type { ExperimentOwner, ExperimentRecord, Journal } from "../journal/journal.js";
 import { containsRedaction, redactText } from "../redact.js";
 import type { Registry } from "../registry.js";
+import { currentOwner, heartbeatLapseMs, ownerState, stopOwner } from "./experiment-owner.js";
 import type { RollbackReport } from "./report.js";
 import { rollBackSteps } from "./roll-back-steps.js";
 
@@ -18,6 +19,29 @@ export interface RecoverOptions {
   /** Adds the skills of a journaled experiment's plugins to the registry. */
   loadPlugins?: (paths: string[]) => Promise<void>;
   attempts?: number;
+  /** Only this experiment. */
+  experimentId?: string;
+  /**
+   * Take over experiments whose owner is alive: on this host the owner is stopped first (SIGTERM,
+   * then SIGKILL after a grace time); another host's owner only once its heartbeat has lapsed.
+   */
+  force?: boolean;
+  /** How long a stopped owner may take to roll back and exit before it is killed. */
+  stopGraceMs?: number;
+}
+
+/** An experiment `recover` left alone, and why. */
+export interface SkippedExperiment {
+  experimentId: string;
+  name: string;
+  identity: string;
+  owner?: ExperimentOwner;
+  reason: string;
+}
+
+export interface RecoverResult {
+  recovered: RecoveredExperiment[];
+  skipped: SkippedExperiment[];
 }
 
 export interface RecoveredExperiment {
@@ -33,14 +57,55 @@ export interface RecoveredExperiment {
 
 /**
  * Finishes every rollback the journal holds that is not done, newest experiment first,
- * each LIFO. Safe to run any number of times: done steps are never run again.
+ * each LIFO. Safe to run any number of times: done steps are never run again. An experiment
+ * whose owner is alive belongs to it and is skipped (unless `force`); a dead owner's experiment
+ * is claimed atomically first, so two recovers never roll back the same experiment at once.
  */
-export async function recoverExperiments(options: RecoverOptions): Promise<RecoveredExperiment[]> {
-  const results: RecoveredExperiment[] = [];
-  for (const record of options.journal.unfinishedExperiments().reverse()) {
-    results.push(await recoverOne(record, options));
+export async function recoverExperiments(options: RecoverOptions): Promise<RecoverResult> {
+  const result: RecoverResult = { recovered: [], skipped: [] };
+  const claimant = currentOwner();
+  const records = options.journal.unfinishedExperiments().reverse();
+  if (options.experimentId && !records.some((record) => record.id === options.experimentId)) {
+    throw new ChaosError(`the journal has no unfinished experiment ${options.experimentId} (see \`chaos status\`)`, {
+      exitCode: ExitCode.usage,
+    });
   }
-  return results;
+  for (const record of records) {
+    if (options.experimentId && record.id !== options.experimentId) continue;
+    const decision = await takeOver(record, claimant, options);
+    if (decision === "claimed") result.recovered.push(await recoverOne(record, options));
+    else if (decision !== "finished by its owner") {
+      result.skipped.push({ experimentId: record.id, name: record.name, identity: record.identity, owner: record.owner, reason: decision });
+    }
+  }
+  return result;
+}
+
+/** Claims the experiment for this process, or says why not. */
+async function takeOver(record: ExperimentRecord, claimant: ExperimentOwner, options: RecoverOptions): Promise<string> {
+  const owner = record.owner;
+  const log = options.events.logger(record.id);
+  // Only a running experiment belongs to its owner: one whose run ended with an incomplete rollback
+  // was given up by it (a run moves on to its next experiment, a daemon to its next schedule).
+  if (record.status === "running" && owner && ownerState(owner, record.heartbeatAt) === "alive") {
+    const who = `process ${owner.pid} on ${owner.host}`;
+    if (!options.force)
+      return `running in ${who} (heartbeat ${record.heartbeatAt ?? "never"}); it rolls back itself. --force takes it over`;
+    if (owner.host !== claimant.host) {
+      return `running in ${who}, whose heartbeat is not yet ${heartbeatLapseMs / 1000} s old; another host's owner can only be taken over once it has lapsed`;
+    }
+    log.warn(`--force: stopping ${who} (SIGTERM: it stops injecting and rolls back) before taking its experiment over`);
+    const how = await stopOwner(owner, options.stopGraceMs);
+    log.warn(`${who} ${how === "exited" ? "exited" : "did not exit in time and was killed"}`);
+    const fresh = options.journal.experiment(record.id);
+    if (fresh?.status === "finished" && options.journal.pendingSteps(record.id).length === 0) return "finished by its owner";
+  }
+  // Expect the owner judged above: if another recover claimed it since, it is alive and this claim fails.
+  if (!options.journal.claimExperiment(record.id, owner, claimant)) {
+    const winner = options.journal.experiment(record.id)?.owner;
+    return `another process (${winner ? `${winner.pid} on ${winner.host}` : "unknown"}) claimed it first`;
+  }
+  return "claimed";
 }
 
 async function recoverOne(record: ExperimentRecord, options: RecoverOptions): Promise<RecoveredExperiment> {

@@ -156,11 +156,11 @@ describe("runExperiment", () => {
     await expect(runExperiment(experiment(), options)).rejects.toBeInstanceOf(UnfinishedExperimentError);
 
     faults.failRollbackOf = undefined; // the outage is over
-    const recovered = await recoverExperiments({ journal, registry, events: bus });
+    const { recovered } = await recoverExperiments({ journal, registry, events: bus });
     expect(recovered).toHaveLength(1);
     expect(recovered[0]?.rollback.failed).toEqual([]);
     expect(world.values).toEqual(before);
-    expect(await recoverExperiments({ journal, registry, events: bus })).toEqual([]);
+    expect(await recoverExperiments({ journal, registry, events: bus })).toEqual({ recovered: [], skipped: [] });
   });
 
   it("marks conflicts as rollback incomplete without retrying them", async () => {

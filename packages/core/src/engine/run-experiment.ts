@@ -11,6 +11,7 @@ import type { Registry } from "../registry.js";
 import type { AnySkill, InjectContext, PlanContext, SkillPlan } from "../skill.js";
 import type { Inventory, TargetSession } from "../target.js";
 import { newExperimentId } from "./experiment-id.js";
+import { currentOwner, heartbeatIntervalMs, ownerState } from "./experiment-owner.js";
 import { type ExperimentReport, emptyRollbackReport, type SkillReport } from "./report.js";
 import { rollBackSteps } from "./roll-back-steps.js";
 
@@ -74,7 +75,10 @@ export async function runExperiment(experiment: ParsedExperiment, options: RunEx
 
   if (!options.dryRun && !options.force) {
     const unfinished = journal.unfinishedExperiments().find((record) => record.identity === identity);
-    if (unfinished) throw new UnfinishedExperimentError(unfinished.id, identity);
+    if (unfinished) {
+      const running = unfinished.owner && ownerState(unfinished.owner, unfinished.heartbeatAt) === "alive" ? unfinished.owner : undefined;
+      throw new UnfinishedExperimentError(unfinished.id, identity, running);
+    }
   }
   events.emit({
     type: "experiment_started",
@@ -103,7 +107,9 @@ export async function runExperiment(experiment: ParsedExperiment, options: RunEx
     report.skills = runs.map((run) => run.report);
     if (options.dryRun) return finish("dry_run");
 
+    const owner = currentOwner();
     journal.beginExperiment({
+      owner,
       id: experimentId,
       name: experiment.name,
       target: experiment.target,
@@ -124,6 +130,25 @@ export async function runExperiment(experiment: ParsedExperiment, options: RunEx
     };
     options.signal?.addEventListener("abort", onExternalAbort, { once: true });
     if (options.signal?.aborted) onExternalAbort();
+    // The heartbeat tells `chaos recover` this experiment is alive. If another process took it over
+    // (`recover --force` from another host after the heartbeat lapsed), this one must stop at once
+    // and leave the rollback to it: two rollbacks of the same steps at once is what ownership prevents.
+    let takenOver = false;
+    const stillOwned = () => {
+      try {
+        return journal.heartbeat(experimentId, owner);
+      } catch (error) {
+        // A busy or failing journal is no sign of a takeover: the rollback must still run.
+        log.warn(`could not write the heartbeat to the journal: ${(error as Error).message}`);
+        return true;
+      }
+    };
+    const heartbeat = setInterval(() => {
+      if (stillOwned()) return;
+      takenOver = true;
+      onExternalAbort();
+    }, heartbeatIntervalMs);
+    heartbeat.unref();
     const runtime = new Map<string, unknown>();
     let failure: unknown;
 
@@ -172,27 +197,33 @@ export async function runExperiment(experiment: ParsedExperiment, options: RunEx
       holdEnded.abort();
       await collectRunningLoad(runs);
       options.signal?.removeEventListener("abort", onExternalAbort);
-      report.rollback = await rollBackSteps({
-        experimentId,
-        journal,
-        registry,
-        session,
-        events,
-        runtime,
-        attempts: options.rollbackAttempts,
-      });
-      const complete = report.rollback.failed.length === 0 && report.rollback.conflicts.length === 0;
-      journal.finishExperiment(experimentId, report.rollback.failed.length === 0 ? "finished" : "rollback_incomplete");
-      if (failure) report.error = redactText((failure as Error).message ?? String(failure));
-      finish(
-        !complete
-          ? "rollback_incomplete"
-          : failure
-            ? "failed_rolled_back"
-            : options.signal?.aborted
-              ? "interrupted_rolled_back"
-              : "succeeded",
-      );
+      clearInterval(heartbeat);
+      if (takenOver || !stillOwned()) {
+        report.error = "another process took this experiment over (chaos recover --force); it finishes the rollback";
+        finish("rollback_incomplete");
+      } else {
+        report.rollback = await rollBackSteps({
+          experimentId,
+          journal,
+          registry,
+          session,
+          events,
+          runtime,
+          attempts: options.rollbackAttempts,
+        });
+        const complete = report.rollback.failed.length === 0 && report.rollback.conflicts.length === 0;
+        journal.finishExperiment(experimentId, report.rollback.failed.length === 0 ? "finished" : "rollback_incomplete");
+        if (failure) report.error = redactText((failure as Error).message ?? String(failure));
+        finish(
+          !complete
+            ? "rollback_incomplete"
+            : failure
+              ? "failed_rolled_back"
+              : options.signal?.aborted
+                ? "interrupted_rolled_back"
+                : "succeeded",
+        );
+      }
     }
     return report;
   } finally {

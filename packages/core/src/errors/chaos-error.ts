@@ -10,6 +10,8 @@ export const ExitCode = {
   experimentFailedRolledBack: 5,
   rollbackIncomplete: 6,
   unfinishedExperiment: 7,
+  /** `chaos recover` left experiments alone whose owner process is alive. */
+  liveExperimentsSkipped: 8,
   interrupted: 130,
   terminated: 143,
 } as const;

@@ -7,7 +7,8 @@ export function createJsonLinesSink(destination: NodeJS.WritableStream | string)
   if (typeof destination !== "string") {
     return { handle: (event: ChaosEvent) => void destination.write(`${JSON.stringify(event)}\n`) };
   }
-  const descriptor = openSync(destination, "a");
+  // Events carry what the report carries (application values in rollback notes): owner-only, like the journal.
+  const descriptor = openSync(destination, "a", 0o600);
   return {
     handle: (event: ChaosEvent) => void writeSync(descriptor, `${JSON.stringify(event)}\n`),
     async close() {

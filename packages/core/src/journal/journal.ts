@@ -1,6 +1,17 @@
 import type { JsonValue } from "../json.js";
 import type { TargetKind } from "../target.js";
 
+/** The process that runs (or last recovered) an experiment. */
+export interface ExperimentOwner {
+  host: string;
+  pid: number;
+  /**
+   * Tells this process apart from a later one that reuses its pid: the boot id and the start
+   * time in clock ticks since boot (`/proc/PID/stat`), or "" where `/proc` is not there.
+   */
+  start: string;
+}
+
 export type ExperimentRecordStatus = "running" | "finished" | "rollback_incomplete";
 export type StepStatus = "pending" | "done" | "failed";
 
@@ -22,6 +33,10 @@ export interface ExperimentRecord {
   deadline: string;
   status: ExperimentRecordStatus;
   finishedAt?: string;
+  /** Who runs or recovers it; absent in journals written before owners were recorded. */
+  owner?: ExperimentOwner;
+  /** The owner's last sign of life (written every few seconds while it runs). */
+  heartbeatAt?: string;
 }
 
 /** One journaled rollback step: undo data one skill recorded before its change became visible. */
@@ -43,7 +58,15 @@ export interface StepRecord {
  * call returns, so undo data is on disk before the change it describes becomes visible.
  */
 export interface Journal {
-  beginExperiment(record: Omit<ExperimentRecord, "status">): void;
+  beginExperiment(record: Omit<ExperimentRecord, "status" | "heartbeatAt">): void;
+  /** Refreshes the owner's heartbeat; false when another process has taken the experiment over. */
+  heartbeat(experimentId: string, owner: ExperimentOwner): boolean;
+  /**
+   * Makes `claimant` the owner if the owner is still `expected` (compare and swap, atomic in the
+   * store, so of two recovers only one wins), and marks it running again: it is being rolled back.
+   * False when someone else changed it first.
+   */
+  claimExperiment(experimentId: string, expected: ExperimentOwner | undefined, claimant: ExperimentOwner): boolean;
   recordStep(experimentId: string, skill: string, undo: JsonValue): number;
   markStepDone(stepId: number, conflicts?: string[]): void;
   markStepFailed(stepId: number, error: string): void;

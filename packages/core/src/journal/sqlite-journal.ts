@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { JsonValue } from "../json.js";
@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS steps (
 CREATE INDEX IF NOT EXISTS steps_by_experiment ON steps(experiment_id, status);
 `;
 
+/** Columns added after the first release: journals written before them gain them on open. */
+const addedExperimentColumns = ["owner_host TEXT", "owner_pid INTEGER", "owner_start TEXT", "heartbeat_at TEXT"];
+
 interface ExperimentRow {
   id: string;
   name: string;
@@ -46,6 +49,10 @@ interface ExperimentRow {
   deadline: string;
   status: string;
   finished_at: string | null;
+  owner_host: string | null;
+  owner_pid: number | null;
+  owner_start: string | null;
+  heartbeat_at: string | null;
 }
 
 interface StepRow {
@@ -65,17 +72,31 @@ interface StepRow {
  * the write-ahead guarantee rollback needs.
  */
 export function openSqliteJournal(path: string): Journal {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Before-images are application data: only the owner may read the journal, from its first byte.
+    closeSync(openSync(path, "a", 0o600));
+  }
   const database = new DatabaseSync(path);
-  // Before-images are application data: only the owner may read the journal.
-  if (path !== ":memory:") chmodSync(path, 0o600);
   database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
   database.exec(schema);
+  addMissingColumns(database, "experiments", addedExperimentColumns);
+  // Only now that it proved to be a journal: an older one may have been created with a looser mode.
+  if (path !== ":memory:") chmodSync(path, 0o600);
 
   const statements = {
     insertExperiment: database.prepare(
-      `INSERT INTO experiments (id, name, target, identity, target_config, config_file, config_hash, plugins, started_at, deadline, status)
-       VALUES (@id, @name, @target, @identity, @target_config, @config_file, @config_hash, @plugins, @started_at, @deadline, 'running')`,
+      `INSERT INTO experiments (id, name, target, identity, target_config, config_file, config_hash, plugins, started_at, deadline, status,
+                                owner_host, owner_pid, owner_start, heartbeat_at)
+       VALUES (@id, @name, @target, @identity, @target_config, @config_file, @config_hash, @plugins, @started_at, @deadline, 'running',
+               @owner_host, @owner_pid, @owner_start, @heartbeat_at)`,
+    ),
+    heartbeat: database.prepare(
+      "UPDATE experiments SET heartbeat_at = ? WHERE id = ? AND owner_host IS ? AND owner_pid IS ? AND owner_start IS ?",
+    ),
+    claim: database.prepare(
+      `UPDATE experiments SET owner_host = ?, owner_pid = ?, owner_start = ?, heartbeat_at = ?, status = 'running'
+       WHERE id = ? AND owner_host IS ? AND owner_pid IS ? AND owner_start IS ?`,
     ),
     insertStep: database.prepare("INSERT INTO steps (experiment_id, skill, undo, created_at) VALUES (?, ?, ?, ?)"),
     stepDone: database.prepare("UPDATE steps SET status = 'done', error = NULL, conflicts = ? WHERE id = ?"),
@@ -104,7 +125,28 @@ export function openSqliteJournal(path: string): Journal {
         plugins: JSON.stringify(record.plugins),
         started_at: record.startedAt,
         deadline: record.deadline,
+        owner_host: record.owner?.host ?? null,
+        owner_pid: record.owner?.pid ?? null,
+        owner_start: record.owner?.start ?? null,
+        heartbeat_at: record.owner ? new Date().toISOString() : null,
       });
+    },
+    heartbeat(experimentId, owner) {
+      return statements.heartbeat.run(new Date().toISOString(), experimentId, owner.host, owner.pid, owner.start).changes === 1;
+    },
+    claimExperiment(experimentId, expected, claimant) {
+      // One UPDATE compares and swaps: SQLite runs writers one at a time, so two claims never both win.
+      const { changes } = statements.claim.run(
+        claimant.host,
+        claimant.pid,
+        claimant.start,
+        new Date().toISOString(),
+        experimentId,
+        expected?.host ?? null,
+        expected?.pid ?? null,
+        expected?.start ?? null,
+      );
+      return changes === 1;
     },
     recordStep(experimentId, skill, undo) {
       // Undo data is stored exactly as given: a before-image must restore the real value, even
@@ -146,7 +188,19 @@ function toExperiment(row: ExperimentRow): ExperimentRecord {
     deadline: row.deadline,
     status: row.status as ExperimentRecordStatus,
     finishedAt: row.finished_at ?? undefined,
+    owner:
+      row.owner_host !== null && row.owner_pid !== null
+        ? { host: row.owner_host, pid: row.owner_pid, start: row.owner_start ?? "" }
+        : undefined,
+    heartbeatAt: row.heartbeat_at ?? undefined,
   };
+}
+
+function addMissingColumns(database: DatabaseSync, table: string, columns: string[]) {
+  const existing = new Set((database.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((column) => column.name));
+  for (const column of columns) {
+    if (!existing.has(column.split(" ")[0]!)) database.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+  }
 }
 
 function toStep(row: StepRow): StepRecord {

@@ -1,0 +1,61 @@
+import { defaultJournalPath, formatDuration, ownerState } from "@chaos-agents/core";
+import type { CommandIo, GlobalOptions } from "../command-context.js";
+import { openJournalForCommand } from "./open-journal.js";
+
+/** One unfinished experiment as `chaos status` shows it. */
+interface StatusRow {
+  experimentId: string;
+  name: string;
+  target: string;
+  identity: string;
+  /** running: its owner is alive; unfinished: its owner is gone and `chaos recover` will finish it. */
+  state: "running" | "unfinished";
+  owner?: { host: string; pid: number };
+  startedAt: string;
+  ageMs: number;
+  heartbeatAt?: string;
+  steps: number;
+  stepsLeft: number;
+}
+
+/** Lists running and unfinished experiments; changes nothing. */
+export async function status(options: GlobalOptions, io: CommandIo): Promise<number> {
+  const journal = openJournalForCommand(defaultJournalPath(io.env, options.journal));
+  let rows: StatusRow[];
+  try {
+    const now = Date.now();
+    rows = journal.unfinishedExperiments().map((record) => ({
+      experimentId: record.id,
+      name: record.name,
+      target: record.target,
+      identity: record.identity,
+      state: record.owner && ownerState(record.owner, record.heartbeatAt, now) === "alive" ? "running" : "unfinished",
+      owner: record.owner && { host: record.owner.host, pid: record.owner.pid },
+      startedAt: record.startedAt,
+      ageMs: now - Date.parse(record.startedAt),
+      heartbeatAt: record.heartbeatAt,
+      steps: journal.steps(record.id).length,
+      stepsLeft: journal.pendingSteps(record.id).length,
+    }));
+  } finally {
+    journal.close();
+  }
+  if (options.output === "json") {
+    for (const row of rows) io.stdout.write(`${JSON.stringify({ type: "experiment_status", ...row })}\n`);
+    return 0;
+  }
+  if (rows.length === 0) {
+    io.stdout.write("no running or unfinished experiments\n");
+    return 0;
+  }
+  for (const row of rows) {
+    const owner = row.owner ? `pid ${row.owner.pid} on ${row.owner.host}` : "no owner recorded";
+    io.stdout.write(
+      `${row.state === "running" ? "▶ running   " : "✗ unfinished"} ${row.name} [${row.experimentId}] on ${row.target} ${row.identity}\n` +
+        `    ${owner}, started ${formatDuration(row.ageMs)} ago, ${row.stepsLeft} of ${row.steps} rollback steps left` +
+        (row.state === "unfinished" ? "; `chaos recover` finishes it" : "") +
+        "\n",
+    );
+  }
+  return 0;
+}
