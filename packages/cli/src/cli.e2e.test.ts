@@ -237,6 +237,14 @@ describe("bad configs", () => {
       'experiments:\n  - name: x\n    target: server\n    target_config: { local: "${IS_LOCAL}" }\n    skills: []\n',
       /bad\.yaml:4:\d+: experiments\[0\]\.target_config\.local: environment variable IS_LOCAL is not set/,
     ],
+    [
+      "YAML alias bomb (billion laughs)",
+      `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n${"bcdefg"
+        .split("")
+        .map((name, index) => `${name}: &${name} [${Array(9).fill(`*${"abcdefg"[index]}`).join(",")}]`)
+        .join("\n")}\nexperiments: *g\n`,
+      /bad\.yaml: YAML: its aliases \(\*name\) expand to too much data/,
+    ],
   ];
 
   it.each(cases)("%s: exits 3 with a clear message for validate and run", async (_name, text, expected) => {

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 const unitMilliseconds: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const durationPattern = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 const partPattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
@@ -33,4 +35,18 @@ export function formatDuration(milliseconds: number): string {
     }
   }
   return parts.join("");
+}
+
+/** The longest delay one Node timer takes; a longer one fires after 1 ms instead (with a warning). */
+const longestTimerMs = 2 ** 31 - 1;
+
+/**
+ * Waits `milliseconds` (any length: a hold of weeks is slept in timer-sized slices) or until the
+ * signal aborts; never rejects.
+ */
+export async function sleepFor(milliseconds: number, signal?: AbortSignal, sliceMs = longestTimerMs): Promise<void> {
+  const end = Date.now() + milliseconds;
+  for (let left = milliseconds; left > 0 && !signal?.aborted; left = end - Date.now()) {
+    await sleep(Math.min(left, sliceMs), undefined, { signal }).catch(() => undefined);
+  }
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createRecordingTarget, makeTempDirectory } from "@chaos-agents/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../errors/index.js";
-import { loadConfigFile } from "./load-config.js";
+import { loadConfigFile, parseExperiment } from "./load-config.js";
 
 const temp = makeTempDirectory();
 afterEach(() => undefined);
@@ -101,6 +101,34 @@ describe("loadConfigFile", () => {
       '4:22 experiments[0].target_config.nme: unknown key "nme" (check its spelling; unknown keys are not ignored)',
       '7:19 experiments[0].skills[0].params.extra: unknown key "extra" (check its spelling; unknown keys are not ignored)',
     ]);
+  });
+
+  it("checks an experiment written in code (parseExperiment) exactly as a file: skill target, skill name, params", () => {
+    const { registry } = createRecordingTarget("database");
+    createRecordingTarget("server").skills.forEach((skill) => {
+      registry.addSkill(skill);
+    });
+    const experiment = (skill_name: string, params: Record<string, unknown> = { value: "x" }) => ({
+      name: "in code",
+      target: "database" as const,
+      target_config: { name: "world" },
+      skills: [{ skill_name, params }],
+    });
+    const issues = (input: ReturnType<typeof experiment>) => {
+      try {
+        parseExperiment(input, registry);
+      } catch (error) {
+        expect(ConfigError.isInstance(error)).toBe(true);
+        return (error as ConfigError).issues.map((issue) => `${issue.path}: ${issue.message}`);
+      }
+      throw new Error("expected the experiment to be rejected");
+    };
+    expect(issues(experiment("server.set_value"))).toEqual([
+      "skills[0].skill_name: skill server.set_value acts on server targets, but this experiment's target is database",
+    ]);
+    expect(issues(experiment("db.set_valu"))[0]).toMatch(/unknown skill "db\.set_valu"; did you mean "db\.set_value"\?/);
+    expect(issues(experiment("db.set_value", { value: 3 }))).toEqual(["skills[0].params.value: expected string, got 3"]);
+    expect(parseExperiment(experiment("db.set_value"), registry).skills[0]?.params).toEqual({ value: "x", repeat: 1 });
   });
 
   it("knows the daemon and LLM forms", async () => {

@@ -88,7 +88,16 @@ export async function parseConfigText(
   if (errors.length > 0) return { errors, warnings };
 
   interpolateDocument(document, options.env ?? process.env, (path, message) => errors.push(at(path, message)));
-  const raw: unknown = document.toJS();
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // yaml refuses alias expansions that grow without bound (the "billion laughs" attack).
+    const message = /alias/i.test((error as Error).message)
+      ? "YAML: its aliases (*name) expand to too much data; a config never needs that many, so write the values out"
+      : `YAML: ${(error as Error).message}`;
+    return { errors: [...errors, { path: "", message }], warnings };
+  }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     return { errors: [...errors, { path: "", message: "expected a mapping with an `experiments` list" }], warnings };
   }
@@ -238,11 +247,17 @@ function applySchemas(experiment: ParsedExperiment, registry: Registry): ParsedE
 
 /**
  * One experiment written in code (tests, the demo, future planners), validated exactly as a
- * config file's: the experiment schema, then its target's config schema and each skill's params.
- * Throws the schema's error on invalid input.
+ * config file's: the experiment schema, then its target's config schema, each skill's existence,
+ * target and params. Throws a ConfigError (exit 3) naming every problem.
  */
 export function parseExperiment(experiment: ExperimentInput, registry: Registry): ParsedExperiment {
-  return applySchemas(experimentSchema.parse(experiment), registry);
+  const parsed = experimentSchema.safeParse(experiment, { reportInput: true });
+  const errors: ConfigIssue[] = [];
+  const at: At = (path, message) => ({ path: formatPath(path), message });
+  if (!parsed.success) errors.push(...zodIssues(parsed.error.issues, [], at));
+  validateExperiment(experiment as Record<string, unknown>, [], registry, at, errors);
+  if (!parsed.success || errors.length > 0) throw new ConfigError(`experiment "${String(experiment?.name ?? "")}"`, errors);
+  return applySchemas(parsed.data, registry);
 }
 
 function zodIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[], at: At): ConfigIssue[] {

@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { ParsedExperiment } from "../config/config-schema.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration, sleepFor } from "../duration.js";
 import { ChaosError, ConnectionError, ExitCode, SkillError, UnfinishedExperimentError } from "../errors/index.js";
 import type { ExperimentStatus } from "../events/chaos-event.js";
 import type { EventBus } from "../events/event-bus.js";
@@ -13,6 +12,7 @@ import type { Inventory, TargetSession } from "../target.js";
 import { newExperimentId } from "./experiment-id.js";
 import { currentOwner, heartbeatIntervalMs, ownerState } from "./experiment-owner.js";
 import { type ExperimentReport, emptyRollbackReport, type SkillReport } from "./report.js";
+import { resourceFilter } from "./resource-filter.js";
 import { rollBackSteps } from "./roll-back-steps.js";
 
 export interface RunExperimentOptions {
@@ -190,7 +190,7 @@ export async function runExperiment(experiment: ParsedExperiment, options: RunEx
       if (!failure && !stopInjecting.signal.aborted) {
         events.emit({ type: "hold_started", experimentId, durationMs });
         const holdStart = Date.now();
-        await sleep(durationMs, undefined, { signal: holdEnded.signal }).catch(() => undefined);
+        await sleepFor(durationMs, holdEnded.signal);
         report.heldMs = Date.now() - holdStart;
       }
     } finally {
@@ -234,8 +234,8 @@ export async function runExperiment(experiment: ParsedExperiment, options: RunEx
 /** Keeps the resources `resource_filters` allow (all of them when there are no filters). */
 export function selectResources(inventory: Inventory, filters: string[]): Inventory {
   if (filters.length === 0) return inventory;
-  const patterns = filters.map((filter) => new RegExp(filter));
-  return { ...inventory, resources: inventory.resources.filter((resource) => patterns.some((pattern) => pattern.test(resource.name))) };
+  const tests = filters.map(resourceFilter);
+  return { ...inventory, resources: inventory.resources.filter((resource) => tests.some((test) => test(resource.name))) };
 }
 
 async function planSkills(
