@@ -36,15 +36,7 @@ export function createEventBus(options: GlobalOptions, io: CommandIo): EventBus 
   if (options.output === "json") events.add(createJsonLinesSink(io.stdout));
   else events.add(createConsoleSink({ stream: io.stderr, verbose: options.verbose }));
   if (options.eventsFile) events.add(openEventsFile(options.eventsFile));
-  if (options.webhook) {
-    events.add(
-      createWebhookSink({
-        url: options.webhook,
-        headers: io.env.CHAOS_WEBHOOK_TOKEN ? { authorization: `Bearer ${io.env.CHAOS_WEBHOOK_TOKEN}` } : undefined,
-        onError: (message) => io.stderr.write(`warning: ${message}\n`),
-      }),
-    );
-  }
+  if (options.webhook) events.add(webhookWithOneWarning(options.webhook, io));
   return events;
 }
 
@@ -58,4 +50,23 @@ function openEventsFile(path: string): EventSink {
       cause: error,
     });
   }
+}
+
+/** A dead webhook is said once, and counted at the end: it never stops or fails an experiment. */
+function webhookWithOneWarning(url: string, io: CommandIo): EventSink {
+  let failures = 0;
+  const sink = createWebhookSink({
+    url,
+    headers: io.env.CHAOS_WEBHOOK_TOKEN ? { authorization: `Bearer ${io.env.CHAOS_WEBHOOK_TOKEN}` } : undefined,
+    onError: (message) => {
+      if (failures++ === 0) io.stderr.write(`warning: ${message}; the experiment goes on, further webhook failures are counted\n`);
+    },
+  });
+  return {
+    handle: (event) => sink.handle(event),
+    async close() {
+      await sink.close?.();
+      if (failures > 1) io.stderr.write(`warning: ${failures} webhook deliveries failed in all\n`);
+    },
+  };
 }

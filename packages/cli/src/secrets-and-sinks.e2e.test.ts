@@ -114,6 +114,32 @@ experiments:
     }
   });
 
+  it("a dead webhook is one warning and a count, and changes neither the experiment nor its exit code", async () => {
+    const server = createServer((_request, response) => {
+      response.statusCode = 503;
+      response.end("down");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const directory = makeTempDirectory().path;
+      const result = await runChaos([
+        "--webhook",
+        `http://127.0.0.1:${port}/hook`,
+        "run",
+        fileConfig(directory, "0s"),
+        "--journal",
+        join(temp.path, "dead-webhook.sqlite"),
+      ]);
+      expect(result.exitCode).toBe(0);
+      expect(readdirSync(directory)).toEqual([]);
+      expect(result.stderr.match(/webhook answered 503/g)).toHaveLength(1);
+      expect(result.stderr).toMatch(/warning: \d+ webhook deliveries failed in all/);
+    } finally {
+      server.close();
+    }
+  });
+
   it("on SIGTERM rolls back and exits 143; a second signal exits at once and points to chaos recover", async () => {
     const directory = makeTempDirectory().path;
     const journal = join(temp.path, "signals.sqlite");

@@ -7,6 +7,16 @@ describe("redaction", () => {
     expect(redactText("mysql://root@localhost/x")).toBe("mysql://root@localhost/x");
   });
 
+  it("removes passwords holding / @ : from URLs, environment assignments and quoted JSON", () => {
+    expect(redactText("postgres://app:pa/ss@db:5432/shop failed")).toBe("postgres://app:***@db:5432/shop failed");
+    expect(redactText("mysql://root:p@ss:w/rd@db/x and more")).toBe("mysql://root:***@db/x and more");
+    expect(redactText("env PGPASSWORD=hunter2 psql; MYSQL_PWD=hunter3 mysql")).toBe("env PGPASSWORD=*** psql; MYSQL_PWD=*** mysql");
+    expect(redactText('body {"user":"u","password": "hun\\"ter2","db_token":"t0k"}')).toBe(
+      'body {"user":"u","password": "***","db_token":"***"}',
+    );
+    expect(redactText("two urls postgres://a:x1@h1/d and mysql://b:x2@h2/d")).toBe("two urls postgres://a:***@h1/d and mysql://b:***@h2/d");
+  });
+
   it("removes key=value secrets, bearer tokens and API keys from free text", () => {
     expect(redactText("host=db password=hunter2 user=x")).toBe("host=db password=*** user=x");
     expect(redactText("Authorization: Bearer abc.def-ghi")).toBe("Authorization: Bearer ***");

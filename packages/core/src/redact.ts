@@ -18,9 +18,13 @@ function isSecretKey(key: string): boolean {
   return secretKeys.has(normalized) || normalized.endsWith("password") || normalized.endsWith("token");
 }
 
-// user:password@ in any scheme://… URL, and key=value secrets in connection strings.
-const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]+)(@)/gi;
-const inlineSecrets = /\b(password|passwd|pwd|api[_-]?key|token|secret)=([^\s&;]+)/gi;
+// user:password@ in any scheme://… URL: the password runs to the last `@` of the URL, since
+// people write `/`, `:` and `@` in passwords without percent-encoding them.
+const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)(\S+)(@)(?!\S*@)/gi;
+// key=value secrets in connection strings and environments (PGPASSWORD=…, MYSQL_PWD=…).
+const inlineSecrets = /\b(\w*(?:password|passwd|pwd|api[_-]?key|token|secret))=([^\s&;]+)/gi;
+// "password": "…" in JSON quoted in free text (an error that echoes a request body).
+const jsonSecrets = /("\w*(?:password|passwd|passphrase|pwd|api[_-]?key|token|secret)"\s*:\s*")((?:[^"\\]|\\.)*)(")/gi;
 const bearer = /\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g;
 const anthropicOrOpenAiKey = /\bsk-[A-Za-z0-9_-]{8,}/g;
 
@@ -29,6 +33,7 @@ export function redactText(text: string): string {
   return text
     .replace(urlCredentials, `$1${REDACTED}$3`)
     .replace(inlineSecrets, `$1=${REDACTED}`)
+    .replace(jsonSecrets, `$1${REDACTED}$3`)
     .replace(bearer, `$1${REDACTED}`)
     .replace(anthropicOrOpenAiKey, REDACTED);
 }
