@@ -29,13 +29,21 @@ describe("postgres db.config_change", () => {
     await db.drop();
   });
 
-  afterAll(async () => {
-    const db = await createTestDatabase("postgres");
+  /** Puts the auto.conf entries found before the first test back (tests that set their own call it too). */
+  async function putBack(db: TestDatabase) {
     for (const [name, value] of Object.entries(original)) {
       await db.execute(value === null ? `ALTER SYSTEM RESET ${name}` : `ALTER SYSTEM SET ${name} = '${value}'`);
     }
     await db.execute("SELECT pg_reload_conf()");
+  }
+
+  afterAll(async () => {
+    const db = await createTestDatabase("postgres");
+    const found = Object.fromEntries((await snapshot(db)).map((row) => [row.name as string, row.auto_conf as string | null]));
+    await putBack(db);
     await db.drop();
+    // Put back whatever happened, then fail on drift: a setting chaos left changed is a bug, not noise.
+    expect(found, "postgresql.auto.conf entries after every test").toEqual(original);
   });
 
   it("changes settings for the hold, reads them back, and restores them exactly (RESET where chaos found none, the old entry where it found one)", async () => {
@@ -79,6 +87,7 @@ describe("postgres db.config_change", () => {
     ]);
     expect(await snapshot(db)).toEqual(before);
     expect(before.find((row) => row.name === "random_page_cost")?.auto_conf).toBe("3.5");
+    await putBack(db); // the entry this test set itself
   });
 
   it("refuses restart-only, dangerous, unknown and out-of-range parameters before changing anything", async () => {
@@ -128,6 +137,7 @@ describe("postgres db.config_change", () => {
     expect(report.rollback.conflicts[0]).toContain("log_min_duration_statement in postgresql.auto.conf is now 777ms");
     const rows = await snapshot(db);
     expect(rows.find((row) => row.name === "log_min_duration_statement")?.auto_conf).toBe("777ms");
+    await putBack(db); // the "other user's" entry this test set itself
   });
 });
 
@@ -149,8 +159,11 @@ describe("mysql db.config_change", () => {
 
   afterAll(async () => {
     const db = await createTestDatabase("mysql");
+    const found = await read(db);
     for (const [name, value] of Object.entries(original)) await db.execute(`SET GLOBAL ${name} = ${value}`);
     await db.drop();
+    // Put back whatever happened, then fail on drift: a setting chaos left changed is a bug, not noise.
+    expect(found, "global variables after every test").toEqual(original);
   });
 
   it("sets globals for the hold and restores them exactly", async () => {
