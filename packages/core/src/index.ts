@@ -49,7 +49,7 @@ export { EventBus, type EventSink } from "./events/event-bus.js";
 export { createJsonLinesSink } from "./events/json-lines-sink.js";
 export type { Logger } from "./events/logger.js";
 export { createWebhookSink } from "./events/webhook-sink.js";
-export type { ExperimentOwner, ExperimentRecord, Journal, StepRecord } from "./journal/journal.js";
+export type { ExperimentOwner, ExperimentRecord, Journal, JournalRetention, StepRecord } from "./journal/journal.js";
 export { defaultJournalPath } from "./journal/journal-path.js";
 export { openSqliteJournal } from "./journal/sqlite-journal.js";
 export type { JsonValue, Metrics } from "./json.js";

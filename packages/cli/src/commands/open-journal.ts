@@ -1,9 +1,17 @@
-import { ChaosError, ExitCode, type Journal, openSqliteJournal } from "@chaos-agents/core";
+import { ChaosError, ExitCode, type Journal, type JournalRetention, openSqliteJournal, parseDuration } from "@chaos-agents/core";
 
-/** Opens the journal, or says in one line why this path cannot be one (exit 2, nothing changed). */
-export function openJournalForCommand(path: string): Journal {
+/** How long finished experiments keep their undo data, and their record, unless the environment says otherwise. */
+const defaultRetention = { CHAOS_JOURNAL_KEEP_UNDO: "7d", CHAOS_JOURNAL_KEEP_RECORDS: "90d" };
+
+/**
+ * Opens the journal, or says in one line why this path cannot be one (exit 2, nothing changed).
+ * Commands that write it (`run`, `recover`) pass the environment to prune what retention allows.
+ */
+export function openJournalForCommand(path: string, pruneWith?: NodeJS.ProcessEnv): Journal {
+  const retention = pruneWith && retentionOf(pruneWith);
+  let journal: Journal;
   try {
-    return openSqliteJournal(path);
+    journal = openSqliteJournal(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "EISDIR" ? "it is a directory" : (error as Error).message;
     throw new ChaosError(`cannot open the journal ${path}: ${reason}; pass --journal (or set CHAOS_JOURNAL) with a journal file`, {
@@ -11,4 +19,18 @@ export function openJournalForCommand(path: string): Journal {
       cause: error,
     });
   }
+  if (retention) journal.prune(retention);
+  return journal;
+}
+
+function retentionOf(env: NodeJS.ProcessEnv): JournalRetention {
+  const read = (name: keyof typeof defaultRetention) => {
+    const text = env[name] || defaultRetention[name];
+    const milliseconds = parseDuration(text);
+    if (milliseconds === undefined) {
+      throw new ChaosError(`${name}=${text} is not a duration; write it like 7d, 36h or 90d`, { exitCode: ExitCode.usage });
+    }
+    return milliseconds;
+  };
+  return { undoAfterMs: read("CHAOS_JOURNAL_KEEP_UNDO"), recordAfterMs: read("CHAOS_JOURNAL_KEEP_RECORDS") };
 }

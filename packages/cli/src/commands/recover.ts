@@ -15,7 +15,7 @@ export interface RecoverOptions extends GlobalOptions {
 /** Finishes every unfinished rollback in the journal; running it twice does nothing the second time. */
 export async function recover(options: RecoverOptions, io: CommandIo): Promise<number> {
   const registry = createBuiltinRegistry();
-  const journal = openJournalForCommand(defaultJournalPath(io.env, options.journal));
+  const journal = openJournalForCommand(defaultJournalPath(io.env, options.journal), io.env);
   const events = createEventBus(options, io);
   try {
     const { recovered: results, skipped } = await recoverExperiments({

@@ -23,7 +23,7 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
     });
   }
   const journalPath = defaultJournalPath(io.env, options.journal);
-  const journal = openJournalForCommand(journalPath);
+  const journal = openJournalForCommand(journalPath, io.env);
   const events = createEventBus(options, io);
   const reports: ExperimentReport[] = [];
   try {

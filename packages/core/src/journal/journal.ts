@@ -1,6 +1,11 @@
 import type { JsonValue } from "../json.js";
 import type { TargetKind } from "../target.js";
 
+export interface JournalRetention {
+  undoAfterMs: number;
+  recordAfterMs: number;
+}
+
 /** The process that runs (or last recovered) an experiment. */
 export interface ExperimentOwner {
   host: string;
@@ -75,6 +80,12 @@ export interface Journal {
   /** Steps newest first: the order rollback runs in. */
   pendingSteps(experimentId: string): StepRecord[];
   steps(experimentId: string): StepRecord[];
+  /**
+   * Retention of finished experiments: their undo data (before-images are application data) is
+   * dropped once they finished more than `undoAfterMs` ago, the whole record after `recordAfterMs`.
+   * Unfinished experiments are never pruned. Returns what went.
+   */
+  prune(retention: JournalRetention, now?: Date): { undoPruned: number; recordsDeleted: number };
   /** Experiments whose rollback has not finished, oldest first. */
   unfinishedExperiments(): ExperimentRecord[];
   close(): void;

@@ -55,4 +55,28 @@ describe("sqlite journal", () => {
     expect(journal.unfinishedExperiments().map((record) => record.id)).toEqual(["e2"]);
     journal.close();
   });
+
+  it("prunes finished experiments' undo data after the retention time and their records later, never unfinished ones", () => {
+    const journal = openSqliteJournal(":memory:");
+    for (const id of ["done", "stuck"]) {
+      journal.beginExperiment(experiment(id));
+      journal.recordStep(id, "db.update_load", { before: { balance: "100" } });
+    }
+    for (const step of journal.pendingSteps("done")) journal.markStepDone(step.id);
+    journal.finishExperiment("done", "finished");
+    journal.finishExperiment("stuck", "rollback_incomplete");
+    const day = 86_400_000;
+    const retention = { undoAfterMs: 7 * day, recordAfterMs: 90 * day };
+    const inDays = (days: number) => new Date(Date.now() + days * day);
+
+    expect(journal.prune(retention, inDays(6))).toEqual({ undoPruned: 0, recordsDeleted: 0 });
+    expect(journal.prune(retention, inDays(8))).toEqual({ undoPruned: 1, recordsDeleted: 0 });
+    expect(journal.steps("done")[0]?.undo).toBeNull(); // the before-image is gone…
+    expect(journal.experiment("done")?.status).toBe("finished"); // …the summary stays
+    expect(journal.prune(retention, inDays(91))).toEqual({ undoPruned: 0, recordsDeleted: 1 });
+    expect(journal.experiment("done")).toBeUndefined();
+    expect(journal.steps("stuck")[0]?.undo).toEqual({ before: { balance: "100" } }); // still needed by recover
+    expect(journal.unfinishedExperiments().map((record) => record.id)).toEqual(["stuck"]);
+    journal.close();
+  });
 });

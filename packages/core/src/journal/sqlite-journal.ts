@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS steps (
   created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS steps_by_experiment ON steps(experiment_id, status);
+CREATE INDEX IF NOT EXISTS experiments_by_end ON experiments(status, finished_at);
 `;
 
 /** Columns added after the first release: journals written before them gain them on open. */
@@ -102,6 +103,18 @@ export function openSqliteJournal(path: string): Journal {
     stepDone: database.prepare("UPDATE steps SET status = 'done', error = NULL, conflicts = ? WHERE id = ?"),
     stepFailed: database.prepare("UPDATE steps SET status = 'failed', error = ? WHERE id = ?"),
     finish: database.prepare("UPDATE experiments SET status = ?, finished_at = ? WHERE id = ?"),
+    pruneUndo: database.prepare(
+      `UPDATE steps SET undo = 'null'
+        WHERE undo != 'null' AND status = 'done'
+          AND experiment_id IN (SELECT id FROM experiments WHERE status = 'finished' AND finished_at < ?)`,
+    ),
+    deleteSteps: database.prepare(
+      "DELETE FROM steps WHERE experiment_id IN (SELECT id FROM experiments WHERE status = 'finished' AND finished_at < ?) AND status = 'done'",
+    ),
+    deleteExperiments: database.prepare(
+      `DELETE FROM experiments WHERE status = 'finished' AND finished_at < ?
+          AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.experiment_id = experiments.id)`,
+    ),
     experiment: database.prepare("SELECT * FROM experiments WHERE id = ?"),
     pendingSteps: database.prepare("SELECT * FROM steps WHERE experiment_id = ? AND status != 'done' ORDER BY id DESC"),
     steps: database.prepare("SELECT * FROM steps WHERE experiment_id = ? ORDER BY id"),
@@ -166,6 +179,20 @@ export function openSqliteJournal(path: string): Journal {
     experiment(experimentId) {
       const row = statements.experiment.get(experimentId) as ExperimentRow | undefined;
       return row && toExperiment(row);
+    },
+    prune(retention, now = new Date()) {
+      const before = (milliseconds: number) => new Date(now.getTime() - milliseconds).toISOString();
+      database.exec("BEGIN IMMEDIATE");
+      try {
+        const undoPruned = Number(statements.pruneUndo.run(before(retention.undoAfterMs)).changes);
+        statements.deleteSteps.run(before(retention.recordAfterMs));
+        const recordsDeleted = Number(statements.deleteExperiments.run(before(retention.recordAfterMs)).changes);
+        database.exec("COMMIT");
+        return { undoPruned, recordsDeleted };
+      } catch (error) {
+        database.exec("ROLLBACK");
+        throw error;
+      }
     },
     pendingSteps: (experimentId) => (statements.pendingSteps.all(experimentId) as unknown as StepRow[]).map(toStep),
     steps: (experimentId) => (statements.steps.all(experimentId) as unknown as StepRow[]).map(toStep),
