@@ -1,4 +1,13 @@
 export {
+  type CrashSkill,
+  crashExperimentYaml,
+  crashSettings,
+  crashSkillEntry,
+  crashSkills,
+  readCrashSettings,
+  restoreCrashSettings,
+} from "./database-crash-scenarios.js";
+export {
   type DatabaseExperimentOptions,
   databaseRegistry,
   databaseState,
