@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import { z } from "zod";
 import { targetKinds } from "../target.js";
 import { durationText, positiveInteger, regexText } from "./params.js";
+import { targetsSchema } from "./target-aliases.js";
 
 export const skillEntrySchema = z.strictObject({
   skill_name: z.string().min(1, "expected a skill name such as db.insert_load"),
@@ -25,6 +26,7 @@ const pluginsSchema = z.array(z.string().min(1)).default([]);
 
 export const experimentsFileSchema = z.strictObject({
   plugins: pluginsSchema,
+  targets: targetsSchema,
   experiments: z.array(experimentSchema).min(1, "expected at least one experiment"),
 });
 
@@ -38,6 +40,7 @@ const cronText = z.string().superRefine((text, context) => {
 
 export const daemonFileSchema = z.strictObject({
   plugins: pluginsSchema,
+  targets: targetsSchema,
   settings: z
     .strictObject({
       max_concurrent: positiveInteger().default(1),
@@ -72,6 +75,7 @@ const mcpServerSchema = z.discriminatedUnion("transport", [
 
 export const llmFileSchema = z.strictObject({
   plugins: pluginsSchema,
+  targets: targetsSchema,
   llm: z.strictObject({
     provider: z.enum(["anthropic", "openai", "ollama"]),
     api_key: z.string().optional(),

@@ -16,15 +16,14 @@ export function configJsonSchema(registry: Registry): Record<string, unknown> {
       .map((skill) =>
         skillEntrySchema.extend({ skill_name: z.literal(skill.name).describe(skill.description), params: skill.params.optional() }),
       );
-    return [
-      experimentSchema.extend({
-        target: z.literal(kind),
-        target_config: target.configSchema,
-        skills: z.array(skills.length > 0 ? z.union(skills) : skillEntrySchema).min(1),
-      }),
-    ];
+    const skillList = z.array(skills.length > 0 ? z.union(skills) : skillEntrySchema).min(1);
+    return [experimentSchema.extend({ target: z.literal(kind), target_config: target.configSchema, skills: skillList })];
   });
-  const experiment = experimentVariants.length > 0 ? z.union(experimentVariants) : experimentSchema;
+  // An experiment may name its target by alias (the `targets:` section) instead of target + target_config.
+  const byAlias = experimentSchema
+    .omit({ target: true, target_config: true })
+    .extend({ target_alias: z.string().describe("a target named in the targets: section") });
+  const experiment = z.union([...(experimentVariants.length > 0 ? experimentVariants : [experimentSchema]), byAlias]);
   const file = z.union([
     experimentsFileSchema.extend({ experiments: z.array(experiment).min(1) }),
     daemonFileSchema.extend({

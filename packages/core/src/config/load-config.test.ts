@@ -131,6 +131,43 @@ describe("loadConfigFile", () => {
     expect(parseExperiment(experiment("db.set_value"), registry).skills[0]?.params).toEqual({ value: "x", repeat: 1 });
   });
 
+  it("resolves target_alias from the targets: section, secrets through ${ENV}, and names a wrong alias once", async () => {
+    const { registry } = createRecordingTarget("database");
+    const file = write(
+      "aliases.yaml",
+      `targets:
+  shop: { target: database, target_config: { name: "shop", password: "\${DB_PASSWORD}" } }
+experiments:
+  - name: "by alias"
+    target_alias: shop
+    skills: [{ skill_name: db.set_value, params: { value: "x" } }]
+`,
+    );
+    const loaded = await loadConfigFile(file, { registry, env: { DB_PASSWORD: "pw" } });
+    expect(loaded.config.form === "experiments" && loaded.config.experiments[0]).toMatchObject({
+      target: "database",
+      target_config: { name: "shop", password: "pw" },
+    });
+    expect(
+      await problems(`targets:
+  shop: { target: database, target_config: { nme: "shop" } }
+experiments:
+  - name: "x"
+    target_alias: shp
+    skills: [{ skill_name: db.set_value, params: { value: "x" } }]
+  - name: "y"
+    target_alias: shop
+    target: database
+    skills: [{ skill_name: db.set_value, params: { value: "x" } }]
+`),
+    ).toEqual([
+      "2:44 targets.shop.target_config.name: expected string (missing)",
+      '2:46 targets.shop.target_config.nme: unknown key "nme" (check its spelling; unknown keys are not ignored)',
+      '5:5 experiments[0].target_alias: unknown target alias "shp"; the targets: section names shop',
+      "8:5 experiments[1].target_alias: give either target_alias or target and target_config, not both",
+    ]);
+  });
+
   it("knows the daemon and LLM forms", async () => {
     const { registry } = createRecordingTarget("database");
     const daemon = await loadConfigFile(

@@ -19,6 +19,7 @@ import {
   type ParsedExperiment,
 } from "./config-schema.js";
 import { interpolateEnv } from "./interpolate.js";
+import { resolveTargetAliases } from "./target-aliases.js";
 import { formatPath, type IssuePath, positionOf } from "./yaml-positions.js";
 
 export type ChaosConfig =
@@ -103,17 +104,26 @@ export async function parseConfigText(
   }
 
   const form = configFormOf(raw);
+  const record = raw as Record<string, unknown>;
+  // Aliases first: an experiment that names its target by alias is then an ordinary experiment.
+  const experiments = experimentsOf(record, form);
+  const badAliases = new Set<string>();
+  const aliased = resolveTargetAliases(record.targets, experiments, (path, message) => {
+    badAliases.add(formatPath(path.slice(0, -1)));
+    errors.push(at(path, message, true));
+  });
   const schema = form === "llm" ? llmFileSchema : form === "daemon" ? daemonFileSchema : experimentsFileSchema;
   const parsed = schema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) errors.push(...zodIssues(parsed.error.issues, [], at));
+  // An experiment whose alias was wrong has no target: that is one problem, already said.
+  const isAliasEcho = (issue: ConfigIssue) => badAliases.has(issue.path.replace(/\.(target|target_config)$/, ""));
+  if (!parsed.success) errors.push(...zodIssues(parsed.error.issues, [], at).filter((issue) => !isAliasEcho(issue)));
 
-  const record = raw as Record<string, unknown>;
   const plugins = await loadPlugins(record.plugins, options, (path, message) => errors.push(at(path, message)));
 
   // Experiments are checked on the raw document too, so a bad skill is reported alongside a bad top-level key.
-  const experiments = experimentsOf(record, form);
+  validateTargets(record.targets, options.registry, at, errors);
   experiments.forEach(({ value, path }) => {
-    validateExperiment(value, path, options.registry, at, errors);
+    validateExperiment(value, path, options.registry, at, errors, !aliased.has(value));
   });
 
   if (errors.length > 0 || !parsed.success) return { errors: errors.sort(byPosition), warnings };
@@ -189,10 +199,28 @@ function experimentsOf(record: Record<string, unknown>, form: string): { value: 
   });
 }
 
-function validateExperiment(experiment: Record<string, unknown>, path: PropertyKey[], registry: Registry, at: At, errors: ConfigIssue[]) {
+function validateTargets(targets: unknown, registry: Registry, at: At, errors: ConfigIssue[]) {
+  if (!targets || typeof targets !== "object") return;
+  for (const [alias, entry] of Object.entries(targets)) {
+    const { target: kind, target_config: config } = (entry ?? {}) as { target?: TargetKind; target_config?: unknown };
+    const target = kind && targetKinds.includes(kind) ? registry.target(kind) : undefined;
+    if (!target || !config || typeof config !== "object") continue;
+    const result = target.configSchema.safeParse(config, { reportInput: true });
+    if (!result.success) errors.push(...zodIssues(result.error.issues, ["targets", alias, "target_config"], at));
+  }
+}
+
+function validateExperiment(
+  experiment: Record<string, unknown>,
+  path: PropertyKey[],
+  registry: Registry,
+  at: At,
+  errors: ConfigIssue[],
+  checkTargetConfig = true,
+) {
   const kind = targetKinds.includes(experiment.target as TargetKind) ? (experiment.target as TargetKind) : undefined;
   const target = kind && registry.target(kind);
-  if (target && experiment.target_config && typeof experiment.target_config === "object") {
+  if (checkTargetConfig && target && experiment.target_config && typeof experiment.target_config === "object") {
     const result = target.configSchema.safeParse(experiment.target_config, { reportInput: true });
     if (!result.success) errors.push(...zodIssues(result.error.issues, [...path, "target_config"], at));
   }
