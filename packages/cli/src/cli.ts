@@ -61,6 +61,23 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
       exitCode = await (await import("./commands/recover.js")).recover({ ...program.opts(), ...options }, io);
     });
 
+  const planningOptions = (command: Command) =>
+    command
+      .option("--config <file>", "LLM config: llm:, targets:, policy:, max_turns")
+      .addOption(new Option("--provider <provider>", "model provider").choices(["anthropic", "openai", "ollama"]))
+      .option("--model <model>", "model name (default: the config's, else the provider's default)")
+      .option("--max-turns <n>", "model turns at most (default: the config's max_turns, else 10)")
+      .option("--save <file>", "also write the plan as a config file `chaos run` takes");
+
+  planningOptions(
+    program
+      .command("plan")
+      .description("let a model plan one experiment for a goal in words; prints it, changes nothing")
+      .argument("<goal>", 'what to test, e.g. "Test our PostgreSQL database under heavy write load"'),
+  ).action(async (goal: string, options) => {
+    exitCode = await (await import("./commands/plan.js")).plan(goal, { ...program.opts(), ...options }, io);
+  });
+
   program
     .command("status")
     .description("list running and unfinished experiments: owner, age, steps left")

@@ -14,6 +14,8 @@ export { journaledTargetConfig } from "./config/journaled-target-config.js";
 export { configJsonSchema } from "./config/json-schema.js";
 export { type ChaosConfig, type LoadedConfig, loadConfigFile, parseConfigText, parseExperiment } from "./config/load-config.js";
 export { durationText, fraction, nonNegativeInteger, positiveInteger, regexText } from "./config/params.js";
+export { type Policy, policySchema } from "./config/policy-schema.js";
+export { type TargetAliases, targetsSchema } from "./config/target-aliases.js";
 export { formatDuration, parseDuration, sleepFor } from "./duration.js";
 export { newExperimentId } from "./engine/experiment-id.js";
 export { currentOwner, heartbeatIntervalMs, heartbeatLapseMs, ownerOfProcess, ownerState } from "./engine/experiment-owner.js";

@@ -1,3 +1,7 @@
-// The LLM planner (`chaos plan`, `chaos agent`) arrives with its issue; the package exists so the
-// workspace layout is final and the config loader already validates the `llm:` form.
-export {};
+export { checkPolicy } from "./check-policy.js";
+export { createLanguageModel, type ModelSettings, type ProviderName, resolveModelSettings } from "./language-model.js";
+export { type PlanExperimentOptions, type PlanOutcome, planExperiment } from "./plan-experiment.js";
+export { type PlanFileInput, renderPlanFile } from "./plan-file.js";
+export { type AcceptedPlan, createPlannerTools, type DryRun, type PlannedExperiment } from "./planner-tools.js";
+export { extractPromptTargets, type PromptTarget, savedPromptTarget } from "./prompt-targets.js";
+export { untrustedData } from "./untrusted-data.js";

@@ -19,6 +19,14 @@ export { createRecordingTarget, newWorld, type RecordingFaults, type RecordingWo
 export { type ChaosProcess, type ChaosResult, chaosBinary, runChaos, startChaos } from "./run-chaos.js";
 export { runCommand } from "./run-command.js";
 export { runInProcess, runWhileWatching } from "./run-in-process.js";
+export {
+  type LlmProtocol,
+  type RecordedRequest,
+  type ScriptedLlmServer,
+  type ScriptedReply,
+  type ScriptedToolCall,
+  startScriptedLlmServer,
+} from "./scripted-llm-server.js";
 export { type SshTestbed, startSshTestbed } from "./ssh-testbed.js";
 export { generateKey, type SshdHost, type SshdHostOptions, startSshdHost } from "./sshd-host.js";
 export { makeTempDirectory } from "./temp-directory.js";

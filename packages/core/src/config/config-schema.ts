@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import { z } from "zod";
 import { targetKinds } from "../target.js";
 import { durationText, positiveInteger, regexText } from "./params.js";
+import { policySchema } from "./policy-schema.js";
 import { targetsSchema } from "./target-aliases.js";
 
 export const skillEntrySchema = z.strictObject({
@@ -85,6 +86,7 @@ export const llmFileSchema = z.strictObject({
   }),
   mcp_servers: z.array(mcpServerSchema).default([]),
   max_turns: positiveInteger().default(10),
+  policy: policySchema,
 });
 
 export type ExperimentInput = z.input<typeof experimentSchema>;
@@ -96,7 +98,7 @@ export type LlmFile = z.output<typeof llmFileSchema>;
 export function configFormOf(document: unknown): "experiments" | "daemon" | "llm" {
   if (!document || typeof document !== "object") return "experiments";
   const record = document as Record<string, unknown>;
-  if ("llm" in record || "mcp_servers" in record || "max_turns" in record) return "llm";
+  if ("llm" in record || "mcp_servers" in record || "max_turns" in record || "policy" in record) return "llm";
   const experiments = record.experiments;
   const scheduled = Array.isArray(experiments) && experiments.some((entry) => entry && typeof entry === "object" && "schedule" in entry);
   return "settings" in record || scheduled ? "daemon" : "experiments";

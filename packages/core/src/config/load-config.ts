@@ -19,11 +19,11 @@ import {
   type ParsedExperiment,
 } from "./config-schema.js";
 import { interpolateEnv } from "./interpolate.js";
-import { resolveTargetAliases } from "./target-aliases.js";
+import { resolveTargetAliases, type TargetAliases } from "./target-aliases.js";
 import { formatPath, type IssuePath, positionOf } from "./yaml-positions.js";
 
 export type ChaosConfig =
-  | { form: "experiments"; plugins: string[]; experiments: ParsedExperiment[] }
+  | { form: "experiments"; plugins: string[]; targets: TargetAliases; experiments: ParsedExperiment[] }
   | ({ form: "daemon" } & DaemonFile)
   | ({ form: "llm" } & LlmFile);
 

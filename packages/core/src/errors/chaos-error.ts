@@ -12,6 +12,8 @@ export const ExitCode = {
   unfinishedExperiment: 7,
   /** `chaos recover` left experiments alone whose owner process is alive. */
   liveExperimentsSkipped: 8,
+  /** `chaos plan` / `chaos agent`: the model proposed no acceptable experiment within its budget. */
+  noPlan: 9,
   interrupted: 130,
   terminated: 143,
 } as const;

@@ -1,0 +1,144 @@
+import { readFileSync } from "node:fs";
+import {
+  ChaosError,
+  EventBus,
+  ExitCode,
+  type LlmFile,
+  openSqliteJournal,
+  type Policy,
+  policySchema,
+  type Registry,
+  runExperiment,
+  type TargetAliases,
+} from "@chaos-agents/core";
+import {
+  createLanguageModel,
+  type DryRun,
+  extractPromptTargets,
+  type PlanOutcome,
+  type ProviderName,
+  planExperiment,
+  renderPlanFile,
+  resolveModelSettings,
+  savedPromptTarget,
+} from "@chaos-agents/llm";
+import { parse as parseYaml } from "yaml";
+import type { CommandIo, GlobalOptions } from "../command-context.js";
+import { loadConfigForCommand } from "./load-config-for-command.js";
+
+/** Options `chaos plan` and `chaos agent` share. */
+export interface PlanningOptions extends GlobalOptions {
+  config?: string;
+  provider?: ProviderName;
+  model?: string;
+  maxTurns?: string;
+  save?: string;
+}
+
+export interface PlanningResult {
+  outcome: PlanOutcome;
+  /** The plan as a config file (`chaos run` takes it as it is). */
+  planFile: string;
+  /** Environment variables the plan file reads that the user must set (a password from the goal). */
+  variablesToSet: string[];
+  modelName: string;
+}
+
+/**
+ * Everything between a goal in words and an accepted experiment: the config's targets and
+ * policy, targets written in the goal, the model, the planner's turns shown as they happen.
+ */
+export async function planFromGoal(goal: string, options: PlanningOptions, registry: Registry, io: CommandIo): Promise<PlanningResult> {
+  const loaded = options.config ? await loadConfigForCommand(options.config, registry, io) : undefined;
+  const config = loaded?.config;
+  if (config?.form === "daemon") {
+    throw new ChaosError(`${options.config} is a daemon config; plan and agent take an LLM config (llm:, targets:, policy:)`, {
+      exitCode: ExitCode.invalidConfig,
+    });
+  }
+  const llm: LlmFile["llm"] | undefined = config?.form === "llm" ? config.llm : undefined;
+  const policy: Policy = config?.form === "llm" ? config.policy : policySchema.parse(undefined);
+  const maxTurns = options.maxTurns ? Number(options.maxTurns) : config?.form === "llm" ? config.max_turns : 10;
+  if (!Number.isInteger(maxTurns) || maxTurns < 1) {
+    throw new ChaosError(`--max-turns ${options.maxTurns}: expected a positive whole number`, { exitCode: ExitCode.usage });
+  }
+
+  const fromGoal = extractPromptTargets(goal);
+  const targets: TargetAliases = { ...(config?.targets ?? {}), ...fromGoal.aliases };
+  if (Object.keys(targets).length === 0) {
+    throw new ChaosError(
+      "no target to plan against: name targets in a config's targets: section (--config), or write a connection URL in the goal",
+      { exitCode: ExitCode.invalidConfig },
+    );
+  }
+  const settings = resolveModelSettings(llm, { provider: options.provider, model: options.model }, io.env);
+  const modelName = `${settings.provider} ${settings.model}`;
+  const quiet = new EventBus();
+  io.stderr.write(`planning with ${modelName}, at most ${maxTurns} turns, targets: ${Object.keys(targets).join(", ")}\n`);
+
+  const outcome = await planExperiment({
+    goal: fromGoal.goal,
+    model: createLanguageModel(settings),
+    registry,
+    targets,
+    policy,
+    maxTurns,
+    maxTokens: settings.maxTokens,
+    log: quiet.logger(),
+    dryRun: dryRunOn(registry),
+    signal: io.signal,
+    onTurn: (line) => io.stderr.write(`  ${line}\n`),
+  });
+
+  const promptTarget = fromGoal.targets.find((target) => target.alias === outcome.alias);
+  const targetEntry = promptTarget
+    ? savedPromptTarget(promptTarget, targets[outcome.alias]!)
+    : rawTargetEntry(options.config!, outcome.alias);
+  const planFile = renderPlanFile({
+    goal: fromGoal.goal,
+    model: modelName,
+    rationale: outcome.rationale,
+    alias: outcome.alias,
+    targetEntry,
+    experiment: outcome.experiment,
+  });
+  return { outcome, planFile, modelName, variablesToSet: promptTarget?.passwordVariable ? [promptTarget.passwordVariable] : [] };
+}
+
+/** The target entry as the config file wrote it: `${ENV}` references stay references. */
+function rawTargetEntry(file: string, alias: string): unknown {
+  const raw = parseYaml(readFileSync(file, "utf8")) as { targets?: Record<string, unknown> };
+  return raw.targets?.[alias];
+}
+
+/** Plans a proposal with the engine's own dry run: refusals go back to the model, the rest is the blast radius. */
+function dryRunOn(registry: Registry): DryRun {
+  return async (experiment) => {
+    const journal = openSqliteJournal(":memory:");
+    try {
+      const report = await runExperiment(experiment, { registry, journal, events: new EventBus(), dryRun: true });
+      return {
+        blastRadius: report.skills.map(
+          (skill) =>
+            `${skill.skill}: ${skill.plan}${skill.targets.length ? ` (on ${skill.targets.join(", ")})` : ""}, held ${experiment.duration}`,
+        ),
+      };
+    } catch (error) {
+      return { errors: [(error as Error).message] };
+    } finally {
+      journal.close();
+    }
+  };
+}
+
+/** The human summary of a plan: why, what it touches, what it cost. */
+export function describePlan(result: PlanningResult): string {
+  const { outcome } = result;
+  return [
+    `rationale: ${outcome.rationale}`,
+    "blast radius:",
+    ...outcome.blastRadius.map((line) => `  - ${line}`),
+    `model: ${result.modelName}, ${outcome.turns} turns, ${outcome.inputTokens} input and ${outcome.outputTokens} output tokens`,
+    ...result.variablesToSet.map((variable) => `note: the plan reads the password from $${variable}; set it before \`chaos run\``),
+  ].join("\n");
+}

@@ -1,0 +1,160 @@
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A local HTTP server that answers the model providers' wire protocols (Anthropic Messages, OpenAI
+ * Chat Completions, Ollama's /api/chat) from a script, so the real AI SDK adapters run unchanged
+ * against it. Replies are shaped like recorded real responses; every request is kept for checks
+ * (e.g. that no password was ever sent).
+ */
+export type LlmProtocol = "anthropic" | "openai" | "ollama";
+
+export interface ScriptedToolCall {
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/** One model turn: some text, tool calls, or both. */
+export interface ScriptedReply {
+  text?: string;
+  toolCalls?: ScriptedToolCall[];
+}
+
+export interface RecordedRequest {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface ScriptedLlmServer {
+  /** Base URL for the provider: `…/v1` for Anthropic and OpenAI, the host for Ollama. */
+  baseUrl: string;
+  requests: RecordedRequest[];
+  /** The text of every tool result the client sent back, in order (what the model was told). */
+  toolResults(): string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server. `script` gives one reply per model call, in order; a call past its end gets
+ * a plain text reply with no tool call. `status` makes every call fail with that HTTP status.
+ */
+export async function startScriptedLlmServer(
+  protocol: LlmProtocol,
+  script: (ScriptedReply | ((request: unknown) => ScriptedReply))[],
+  options: { status?: number } = {},
+): Promise<ScriptedLlmServer> {
+  const requests: RecordedRequest[] = [];
+  let turn = 0;
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      requests.push({ path: request.url ?? "", headers: request.headers, body });
+      response.setHeader("content-type", "application/json");
+      if (options.status) {
+        response.statusCode = options.status;
+        response.end(JSON.stringify(errorBody(protocol, options.status)));
+        return;
+      }
+      const parsed = JSON.parse(body || "{}") as unknown;
+      const step = script[turn++];
+      const reply = typeof step === "function" ? step(parsed) : (step ?? { text: "I have nothing more to add." });
+      response.end(JSON.stringify(render(protocol, reply, turn, parsed)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const host = `http://127.0.0.1:${port}`;
+  return {
+    baseUrl: protocol === "ollama" ? host : `${host}/v1`,
+    requests,
+    toolResults: () => (requests.length ? toolResultTexts(protocol, JSON.parse(requests.at(-1)!.body)) : []),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function render(protocol: LlmProtocol, reply: ScriptedReply, turn: number, request: unknown) {
+  const model = (request as { model?: string }).model ?? "scripted";
+  const calls = reply.toolCalls ?? [];
+  if (protocol === "anthropic") {
+    return {
+      id: `msg_scripted_${turn}`,
+      type: "message",
+      role: "assistant",
+      model,
+      content: [
+        ...(reply.text ? [{ type: "text", text: reply.text }] : []),
+        ...calls.map((call, index) => ({ type: "tool_use", id: `toolu_${turn}_${index}`, name: call.name, input: call.input })),
+      ],
+      stop_reason: calls.length ? "tool_use" : "end_turn",
+      stop_sequence: null,
+      usage: { input_tokens: 1200, output_tokens: 80 },
+    };
+  }
+  if (protocol === "openai") {
+    return {
+      id: `chatcmpl-scripted-${turn}`,
+      object: "chat.completion",
+      created: 1_764_000_000 + turn,
+      model,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: reply.text ?? null,
+            ...(calls.length
+              ? {
+                  tool_calls: calls.map((call, index) => ({
+                    id: `call_${turn}_${index}`,
+                    type: "function",
+                    function: { name: call.name, arguments: JSON.stringify(call.input) },
+                  })),
+                }
+              : {}),
+          },
+          finish_reason: calls.length ? "tool_calls" : "stop",
+        },
+      ],
+      usage: { prompt_tokens: 1200, completion_tokens: 80, total_tokens: 1280 },
+    };
+  }
+  return {
+    model,
+    created_at: new Date(1_764_000_000_000 + turn * 1000).toISOString(),
+    message: {
+      role: "assistant",
+      content: reply.text ?? "",
+      ...(calls.length ? { tool_calls: calls.map((call) => ({ function: { name: call.name, arguments: call.input } })) } : {}),
+    },
+    done: true,
+    done_reason: "stop",
+    total_duration: 1_000_000,
+    prompt_eval_count: 1200,
+    eval_count: 80,
+  };
+}
+
+function errorBody(protocol: LlmProtocol, status: number) {
+  const message = status === 429 ? "rate limited" : status === 404 ? "model not found" : `error ${status}`;
+  if (protocol === "anthropic") return { type: "error", error: { type: status === 429 ? "rate_limit_error" : "api_error", message } };
+  if (protocol === "openai") return { error: { message, type: "invalid_request_error", code: String(status) } };
+  return { error: message };
+}
+
+/** The tool results in a request's message history, as text. */
+function toolResultTexts(protocol: LlmProtocol, body: { messages?: unknown[] }): string[] {
+  const texts: string[] = [];
+  for (const message of body.messages ?? []) {
+    const record = message as { role?: string; content?: unknown };
+    if (protocol === "anthropic" && Array.isArray(record.content)) {
+      for (const part of record.content as { type?: string; content?: unknown }[]) {
+        if (part.type === "tool_result") texts.push(typeof part.content === "string" ? part.content : JSON.stringify(part.content));
+      }
+    } else if (record.role === "tool") {
+      texts.push(typeof record.content === "string" ? record.content : JSON.stringify(record.content));
+    }
+  }
+  return texts;
+}
