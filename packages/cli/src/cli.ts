@@ -78,6 +78,18 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     exitCode = await (await import("./commands/plan.js")).plan(goal, { ...program.opts(), ...options }, io);
   });
 
+  planningOptions(
+    program
+      .command("agent")
+      .description("plan an experiment with a model, show it, run it after approval, roll back, report")
+      .argument("<goal>", 'what to test, e.g. "Test our PostgreSQL resilience under heavy write load"')
+      .option("-y, --yes", "run the plan without asking")
+      .option("--dry-run", "plan and show the plan; run nothing")
+      .option("--report <file>", "write the JSON report here (default: the state folder's reports/)"),
+  ).action(async (goal: string, options) => {
+    exitCode = await (await import("./commands/agent.js")).agent(goal, { ...program.opts(), ...options }, io);
+  });
+
   program
     .command("status")
     .description("list running and unfinished experiments: owner, age, steps left")

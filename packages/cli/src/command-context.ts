@@ -22,6 +22,8 @@ export interface CommandIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
+  /** Where questions are answered (`chaos agent`'s approval); the process's stdin by default. */
+  stdin?: NodeJS.ReadableStream;
   /** Aborted on the first SIGINT/SIGTERM. */
   signal?: AbortSignal;
 }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { shopSchema } from "@chaos-agents/database";
 import {
@@ -8,6 +8,7 @@ import {
   makeTempDirectory,
   runChaos,
   type ScriptedReply,
+  startChaos,
   startScriptedLlmServer,
   type TestDatabase,
 } from "@chaos-agents/testing";
@@ -40,14 +41,14 @@ const insert = (params: Record<string, unknown>, extra: Record<string, unknown> 
     rationale: "Heavy inserts show how the database copes with write load.",
   });
 
-async function plan(protocol: LlmProtocol, script: ScriptedReply[], args: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  const server = await startScriptedLlmServer(protocol, script);
+function providerEnvironment(protocol: LlmProtocol, baseUrl: string): NodeJS.ProcessEnv {
   const variable = { anthropic: "ANTHROPIC", openai: "OPENAI", ollama: "OLLAMA" }[protocol];
-  const result = await runChaos(["plan", goalWithUrl(), "--provider", protocol, ...args], {
-    [`${variable}_API_KEY`]: "test-key",
-    [protocol === "ollama" ? "OLLAMA_HOST" : `${variable}_BASE_URL`]: server.baseUrl,
-    ...env,
-  });
+  return { [`${variable}_API_KEY`]: "test-key", [protocol === "ollama" ? "OLLAMA_HOST" : `${variable}_BASE_URL`]: baseUrl };
+}
+
+async function plan(protocol: LlmProtocol, script: ScriptedReply[], args: string[] = [], command = "plan") {
+  const server = await startScriptedLlmServer(protocol, script);
+  const result = await runChaos([command, goalWithUrl(), "--provider", protocol, ...args], providerEnvironment(protocol, server.baseUrl));
   await server.close();
   return { result, server };
 }
@@ -172,5 +173,54 @@ describe("chaos plan", () => {
     const noKey = await runChaos(["plan", goalWithUrl(), "--provider", "openai"]);
     expect(noKey.exitCode).toBe(3);
     expect(noKey.stderr).toContain("no API key for openai: set OPENAI_API_KEY");
+  });
+});
+
+describe("chaos agent", () => {
+  const script = () => [call("discover", { target_alias: "db-1" }), insert({ rows_per_table: 200, tables: ["customers", "orders"] })];
+
+  it("-y plans, runs with the normal engine and journal, rolls back exactly, and reports the planner", async () => {
+    const before = await databaseState(db.url, "postgres");
+    const journal = join(temp.path, "agent.sqlite");
+    const report = join(temp.path, "agent-report.json");
+    const { result } = await plan("anthropic", script(), ["-y", "--journal", journal, "--report", report], "agent");
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain("▶ write-load on database");
+    expect(result.stdout).toMatch(/planned by anthropic claude-sonnet-4-5 in 2 turns \(\d+ input, \d+ output tokens\)/);
+    expect(JSON.parse(readFileSync(report, "utf8")).experiments[0]).toMatchObject({ status: "succeeded", planner: { turns: 2 } });
+    expect(await databaseState(db.url, "postgres")).toEqual(before);
+  });
+
+  it("without -y and without a terminal to ask on, refuses and changes nothing", async () => {
+    const before = await databaseState(db.url, "postgres");
+    const { result } = await plan("anthropic", script(), ["--journal", join(temp.path, "refused.sqlite")], "agent");
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("chaos agent runs a plan only when approved: pass -y");
+    expect(await databaseState(db.url, "postgres")).toEqual(before);
+  });
+
+  it("killed with -9 during the hold, `chaos recover` restores the database exactly through the saved plan", async () => {
+    const before = await databaseState(db.url, "postgres");
+    const journal = join(temp.path, "agent-crash.sqlite");
+    const server = await startScriptedLlmServer("anthropic", [
+      call("submit_experiment", {
+        experiment: {
+          name: "held",
+          target_alias: "db-1",
+          duration: "5m",
+          skills: [{ skill_name: "db.insert_load", params: { rows_per_table: 300 } }],
+        },
+        rationale: "hold it",
+      }),
+    ]);
+    const run = startChaos(["agent", goalWithUrl(), "-y", "--journal", journal], providerEnvironment("anthropic", server.baseUrl));
+    await run.waitFor("holding faults", 60_000);
+    expect(await databaseState(db.url, "postgres")).not.toEqual(before);
+    run.child.kill("SIGKILL");
+    await run.done;
+    await server.close();
+    const recovered = await runChaos(["recover", "--journal", journal], { DB_1_PASSWORD: password });
+    expect(recovered.exitCode, recovered.stdout + recovered.stderr).toBe(0);
+    expect(await databaseState(db.url, "postgres")).toEqual(before);
   });
 });

@@ -29,6 +29,7 @@ export {
 export {
   type ExperimentReport,
   formatReport,
+  type PlannerReport,
   type RollbackFailure,
   type RollbackReport,
   type SkillReport,

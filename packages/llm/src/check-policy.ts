@@ -54,6 +54,9 @@ function skillViolations(skill: string, params: Record<string, unknown>, policy:
     if (params.size !== undefined) problems.push(`give percent (at most ${policy.max_memory_percent}) rather than a size`);
   }
   if (target === "server") problems.push(...protectedServicesAndPaths(params, policy));
+  if (skill === "server.service_stop" && params.services === undefined && policy.protected_services.length > 0) {
+    problems.push("name the services (services: [...]); this policy protects some");
+  }
   if (target === "k8s") {
     cap("count", policy.max_pods);
     cap("percent", policy.max_workload_percent, "%");

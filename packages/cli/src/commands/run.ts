@@ -53,11 +53,11 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
   return exitCodeOf(reports, io.signal);
 }
 
-function defaultReportPath(journalPath: string, reports: ExperimentReport[]): string {
+export function defaultReportPath(journalPath: string, reports: ExperimentReport[]): string {
   return join(dirname(journalPath), "reports", `${reports[0]?.experimentId ?? "report"}.json`);
 }
 
-function writeReport(reports: ExperimentReport[], path: string, io: CommandIo) {
+export function writeReport(reports: ExperimentReport[], path: string, io: CommandIo) {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // Reports hold what rollback found (application values in conflicts): owner-only, like the journal.

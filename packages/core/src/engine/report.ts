@@ -46,6 +46,17 @@ export interface ExperimentReport {
   skills: SkillReport[];
   rollback: RollbackReport;
   error?: string;
+  /** Set when a model planned the experiment (`chaos agent`). */
+  planner?: PlannerReport;
+}
+
+/** Who planned an experiment, why, and what it cost. */
+export interface PlannerReport {
+  model: string;
+  rationale: string;
+  turns: number;
+  inputTokens: number;
+  outputTokens: number;
 }
 
 export function emptyRollbackReport(): RollbackReport {
@@ -58,6 +69,10 @@ export function formatReport(report: ExperimentReport): string {
     `Experiment ${report.name} [${report.experimentId}] on ${report.target} ${report.identity}`,
     `  status: ${report.status.replaceAll("_", " ")}; faults held ${formatDuration(report.heldMs)} of ${formatDuration(report.durationMs)}`,
   ];
+  if (report.planner) {
+    const { model, turns, inputTokens, outputTokens, rationale } = report.planner;
+    lines.push(`  planned by ${model} in ${turns} turns (${inputTokens} input, ${outputTokens} output tokens): ${rationale}`);
+  }
   if (report.error) lines.push(`  error: ${report.error}`);
   for (const skill of report.skills) {
     const state = skill.error ? `FAILED: ${skill.error}` : skill.injected ? (skill.summary ?? "injected") : `not injected (${skill.plan})`;

@@ -1,0 +1,83 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { ChaosError, defaultJournalPath, ExitCode, formatReport, newExperimentId, runExperiment } from "@chaos-agents/core";
+import { createBuiltinRegistry } from "../builtin-registry.js";
+import { type CommandIo, createEventBus } from "../command-context.js";
+import { openJournalForCommand } from "./open-journal.js";
+import { describePlan, type PlanningOptions, planFromGoal } from "./planning-session.js";
+import { defaultReportPath, exitCodeOf, writeReport } from "./run.js";
+
+export interface AgentOptions extends PlanningOptions {
+  /** Approve the plan without asking. */
+  yes?: boolean;
+  /** Plan and show it; run nothing. */
+  dryRun?: boolean;
+  report?: string;
+}
+
+/**
+ * `chaos agent "<goal>"`: plan with a model, show the plan, run it after approval with the
+ * ordinary engine and journal (so `chaos recover` can finish it), report.
+ */
+export async function agent(goal: string, options: AgentOptions, io: CommandIo): Promise<number> {
+  const registry = createBuiltinRegistry();
+  const planned = await planFromGoal(goal, options, registry, io);
+  io.stderr.write(`\n${planned.planFile}\n${describePlan(planned)}\n`);
+  if (options.dryRun) return ExitCode.success;
+  if (!(await approved(options, io))) {
+    io.stderr.write("not approved: nothing was changed\n");
+    return ExitCode.success;
+  }
+
+  // The plan is the experiment's config file: `chaos recover` reconnects through it (no secret in the journal).
+  const journalPath = defaultJournalPath(io.env, options.journal);
+  const planPath = resolve(options.save ?? join(dirname(journalPath), "plans", `${newExperimentId()}.yaml`));
+  mkdirSync(dirname(planPath), { recursive: true, mode: 0o700 });
+  writeFileSync(planPath, planned.planFile, { mode: 0o600 });
+  io.stderr.write(`plan: ${planPath}\n`);
+
+  const journal = openJournalForCommand(journalPath, io.env);
+  const events = createEventBus(options, io);
+  try {
+    const report = await runExperiment(planned.outcome.parsed, {
+      registry,
+      journal,
+      events,
+      signal: io.signal,
+      configFile: planPath,
+      configHash: createHash("sha256").update(planned.planFile).digest("hex"),
+    });
+    report.planner = {
+      model: planned.modelName,
+      rationale: planned.outcome.rationale,
+      turns: planned.outcome.turns,
+      inputTokens: planned.outcome.inputTokens,
+      outputTokens: planned.outcome.outputTokens,
+    };
+    writeReport([report], options.report ?? defaultReportPath(journalPath, [report]), io);
+    (options.output === "json" ? io.stderr : io.stdout).write(`${formatReport(report)}\n`);
+    return exitCodeOf([report], io.signal);
+  } finally {
+    await events.close();
+    journal.close();
+  }
+}
+
+/** `-y`, or a yes typed on a terminal; without a terminal to ask on, no. */
+async function approved(options: AgentOptions, io: CommandIo): Promise<boolean> {
+  if (options.yes) return true;
+  const input = io.stdin ?? process.stdin;
+  if (!(input as NodeJS.ReadStream).isTTY) {
+    throw new ChaosError("chaos agent runs a plan only when approved: pass -y, or run it on a terminal to be asked", {
+      exitCode: ExitCode.usage,
+    });
+  }
+  const prompt = createInterface({ input, output: io.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question("Run this experiment? [y/N] ")).trim());
+  } finally {
+    prompt.close();
+  }
+}
