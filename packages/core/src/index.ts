@@ -7,6 +7,7 @@ export {
   experimentsFileSchema,
   type LlmFile,
   llmFileSchema,
+  type McpServerConfig,
   type ParsedExperiment,
 } from "./config/config-schema.js";
 export { interpolateEnv } from "./config/interpolate.js";

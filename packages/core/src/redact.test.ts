@@ -14,6 +14,9 @@ describe("redaction", () => {
     expect(redactText('body {"user":"u","password": "hun\\"ter2","db_token":"t0k"}')).toBe(
       'body {"user":"u","password": "***","db_token":"***"}',
     );
+    expect(redactText(JSON.stringify({ text: '{"SERVICE_PASSWORD": "v1", "user": "u"}' }))).toBe(
+      JSON.stringify({ text: '{"SERVICE_PASSWORD": "***", "user": "u"}' }),
+    );
     expect(redactText("two urls postgres://a:x1@h1/d and mysql://b:x2@h2/d")).toBe("two urls postgres://a:***@h1/d and mysql://b:***@h2/d");
   });
 

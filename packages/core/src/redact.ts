@@ -25,6 +25,8 @@ const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)(\S+)(@)(?!\S*@)/gi;
 const inlineSecrets = /\b(\w*(?:password|passwd|pwd|api[_-]?key|token|secret))=([^\s&;]+)/gi;
 // "password": "…" in JSON quoted in free text (an error that echoes a request body).
 const jsonSecrets = /("\w*(?:password|passwd|passphrase|pwd|api[_-]?key|token|secret)"\s*:\s*")((?:[^"\\]|\\.)*)(")/gi;
+// The same inside JSON that was itself put in a JSON string (quotes escaped once).
+const escapedJsonSecrets = /(\\"\w*(?:password|passwd|passphrase|pwd|api[_-]?key|token|secret)\\"\s*:\s*\\")(.*?)(\\")/gi;
 const bearer = /\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g;
 const anthropicOrOpenAiKey = /\bsk-[A-Za-z0-9_-]{8,}/g;
 
@@ -34,6 +36,7 @@ export function redactText(text: string): string {
     .replace(urlCredentials, `$1${REDACTED}$3`)
     .replace(inlineSecrets, `$1=${REDACTED}`)
     .replace(jsonSecrets, `$1${REDACTED}$3`)
+    .replace(escapedJsonSecrets, `$1${REDACTED}$3`)
     .replace(bearer, `$1${REDACTED}`)
     .replace(anthropicOrOpenAiKey, REDACTED);
 }

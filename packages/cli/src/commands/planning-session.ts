@@ -12,6 +12,7 @@ import {
   type TargetAliases,
 } from "@chaos-agents/core";
 import {
+  connectMcpServers,
   createLanguageModel,
   type DryRun,
   extractPromptTargets,
@@ -76,6 +77,8 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
   const quiet = new EventBus();
   io.stderr.write(`planning with ${modelName}, at most ${maxTurns} turns, targets: ${Object.keys(targets).join(", ")}\n`);
 
+  const mcp = await connectMcpServers(config?.form === "llm" ? config.mcp_servers : [], io.env);
+  for (const note of mcp.notes) io.stderr.write(`${note}\n`);
   const outcome = await planExperiment({
     goal: fromGoal.goal,
     model: createLanguageModel(settings),
@@ -88,7 +91,8 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
     dryRun: dryRunOn(registry),
     signal: io.signal,
     onTurn: (line) => io.stderr.write(`  ${line}\n`),
-  });
+    contextTools: mcp.tools,
+  }).finally(() => mcp.close());
 
   const promptTarget = fromGoal.targets.find((target) => target.alias === outcome.alias);
   const targetEntry = promptTarget

@@ -58,21 +58,43 @@ export const daemonFileSchema = z.strictObject({
     .min(1, "expected at least one scheduled experiment"),
 });
 
-const mcpServerSchema = z.discriminatedUnion("transport", [
+const trusted = z.boolean().default(false).describe("offer this server's tools that are not marked read-only too");
+const mcpFlat = z.discriminatedUnion("transport", [
   z.strictObject({
     name: z.string().min(1),
     transport: z.literal("stdio"),
     command: z.string().min(1),
     args: z.array(z.string()).default([]),
     env: z.record(z.string(), z.string()).default({}),
+    trusted,
   }),
   z.strictObject({
     name: z.string().min(1),
     transport: z.enum(["sse", "http"]),
     url: z.url(),
     headers: z.record(z.string(), z.string()).default({}),
+    trusted,
   }),
 ]);
+// The seed's form: `transport: {type: stdio, command, args}` (or `{type: sse|http, url}`), `env` beside it.
+const mcpNested = z.strictObject({
+  name: z.string().min(1),
+  transport: z.discriminatedUnion("type", [
+    z.strictObject({ type: z.literal("stdio"), command: z.string().min(1), args: z.array(z.string()).default([]) }),
+    z.strictObject({ type: z.enum(["sse", "http"]), url: z.url(), headers: z.record(z.string(), z.string()).default({}) }),
+  ]),
+  env: z.record(z.string(), z.string()).default({}),
+  trusted,
+});
+/** One MCP server, in either form, as one flat shape. */
+const mcpServerSchema = z.union([mcpFlat, mcpNested]).transform((server) => {
+  if (typeof server.transport === "string") return server as z.output<typeof mcpFlat>;
+  const { transport, ...rest } = server as z.output<typeof mcpNested>;
+  return transport.type === "stdio"
+    ? { ...rest, transport: "stdio" as const, command: transport.command, args: transport.args }
+    : { name: rest.name, trusted: rest.trusted, transport: transport.type, url: transport.url, headers: transport.headers };
+});
+export type McpServerConfig = z.output<typeof mcpServerSchema>;
 
 export const llmFileSchema = z.strictObject({
   plugins: pluginsSchema,
