@@ -186,8 +186,46 @@ describe("chaos agent", () => {
     const { result } = await plan("anthropic", script(), ["-y", "--journal", journal, "--report", report], "agent");
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain("▶ write-load on database");
-    expect(result.stdout).toMatch(/planned by anthropic claude-sonnet-4-5 in 2 turns \(\d+ input, \d+ output tokens\)/);
-    expect(JSON.parse(readFileSync(report, "utf8")).experiments[0]).toMatchObject({ status: "succeeded", planner: { turns: 2 } });
+    // Two planning turns, then a look or two during the 2 s hold and the analysis.
+    expect(result.stdout).toMatch(/planned by anthropic claude-sonnet-4-5 in \d+ turns \(\d+ input, \d+ output tokens, about \$0\.\d+\)/);
+    const written = JSON.parse(readFileSync(report, "utf8")).experiments[0];
+    expect(written).toMatchObject({ status: "succeeded", planner: { analysis: "I have nothing more to add." } });
+    expect(written.planner.turns).toBeGreaterThanOrEqual(3);
+    expect(await databaseState(db.url, "postgres")).toEqual(before);
+  });
+
+  it("the model watching the hold may end it early; its analysis and the cost land in the report", async () => {
+    const before = await databaseState(db.url, "postgres");
+    const report = join(temp.path, "agent-early.json");
+    const { result, server } = await plan(
+      "anthropic",
+      [
+        call("submit_experiment", {
+          experiment: {
+            name: "watched",
+            target_alias: "db-1",
+            duration: "20s",
+            skills: [{ skill_name: "db.insert_load", params: { rows_per_table: 50, tables: ["customers"] } }],
+          },
+          rationale: "watch the writes",
+        }),
+        call("end_hold", { reason: "the insert rate answers the goal" }), // the hold ends: this call is aborted, no second step
+        { text: "Inserts ran at full speed and rolled back completely; try update load next." },
+      ],
+      ["-y", "--journal", join(temp.path, "agent-early.sqlite"), "--report", report],
+      "agent",
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    const written = JSON.parse(readFileSync(report, "utf8")).experiments[0];
+    expect(written.holdEndedEarly).toBe("the model ended it: the insert rate answers the goal");
+    expect(written.heldMs).toBeLessThan(15_000);
+    expect(written.planner).toMatchObject({
+      analysis: "Inserts ran at full speed and rolled back completely; try update load next.",
+      estimatedCostUsd: expect.any(Number),
+    });
+    expect(result.stdout).toContain("hold ended early: the model ended it");
+    // What the model saw while watching was the skills' measurements, fenced as data.
+    expect(server.requests[1]?.body).toContain("untrusted data from the skills' measurements");
     expect(await databaseState(db.url, "postgres")).toEqual(before);
   });
 

@@ -36,7 +36,7 @@ export {
   type SkillReport,
 } from "./engine/report.js";
 export { rollBackSteps } from "./engine/roll-back-steps.js";
-export { type RunExperimentOptions, runExperiment, selectResources } from "./engine/run-experiment.js";
+export { type HoldObservation, type RunExperimentOptions, runExperiment, selectResources } from "./engine/run-experiment.js";
 export {
   ChaosError,
   ConfigError,

@@ -1,6 +1,9 @@
+export { analyseRun } from "./analyse-run.js";
 export { checkPolicy } from "./check-policy.js";
 export { createLanguageModel, type ModelSettings, type ProviderName, resolveModelSettings } from "./language-model.js";
 export { connectMcpServers, type McpTools } from "./mcp-tools.js";
+export { estimateCostUsd } from "./model-prices.js";
+export { type ObservationUsage, type ObserveHoldOptions, observeHold } from "./observe-hold.js";
 export { type PlanExperimentOptions, type PlanOutcome, planExperiment } from "./plan-experiment.js";
 export { type PlanFileInput, renderPlanFile } from "./plan-file.js";
 export { type AcceptedPlan, createPlannerTools, type DryRun, type PlannedExperiment } from "./planner-tools.js";

@@ -2,11 +2,23 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { ChaosError, defaultJournalPath, ExitCode, formatReport, newExperimentId, runExperiment } from "@chaos-agents/core";
+import {
+  ChaosError,
+  defaultJournalPath,
+  ExitCode,
+  type ExperimentReport,
+  formatReport,
+  newExperimentId,
+  parseDuration,
+  type Registry,
+  redactText,
+  runExperiment,
+} from "@chaos-agents/core";
+import { analyseRun, estimateCostUsd, type ObservationUsage, observeHold } from "@chaos-agents/llm";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus } from "../command-context.js";
 import { openJournalForCommand } from "./open-journal.js";
-import { describePlan, type PlanningOptions, planFromGoal } from "./planning-session.js";
+import { describePlan, type PlanningOptions, type PlanningResult, planFromGoal } from "./planning-session.js";
 import { defaultReportPath, exitCodeOf, writeReport } from "./run.js";
 
 export interface AgentOptions extends PlanningOptions {
@@ -24,13 +36,21 @@ export interface AgentOptions extends PlanningOptions {
 export async function agent(goal: string, options: AgentOptions, io: CommandIo): Promise<number> {
   const registry = createBuiltinRegistry();
   const planned = await planFromGoal(goal, options, registry, io);
-  io.stderr.write(`\n${planned.planFile}\n${describePlan(planned)}\n`);
-  if (options.dryRun) return ExitCode.success;
-  if (!(await approved(options, io))) {
-    io.stderr.write("not approved: nothing was changed\n");
-    return ExitCode.success;
+  try {
+    io.stderr.write(`\n${planned.planFile}\n${describePlan(planned)}\n`);
+    if (options.dryRun) return ExitCode.success;
+    if (!(await approved(options, io))) {
+      io.stderr.write("not approved: nothing was changed\n");
+      return ExitCode.success;
+    }
+    return await runPlanned(planned, options, registry, io);
+  } finally {
+    await planned.close();
   }
+}
 
+/** Runs an approved plan with the engine, the model watching the hold; then its analysis and the report. */
+async function runPlanned(planned: PlanningResult, options: AgentOptions, registry: Registry, io: CommandIo): Promise<number> {
   // The plan is the experiment's config file: `chaos recover` reconnects through it (no secret in the journal).
   const journalPath = defaultJournalPath(io.env, options.journal);
   const planPath = resolve(options.save ?? join(dirname(journalPath), "plans", `${newExperimentId()}.yaml`));
@@ -40,6 +60,8 @@ export async function agent(goal: string, options: AgentOptions, io: CommandIo):
 
   const journal = openJournalForCommand(journalPath, io.env);
   const events = createEventBus(options, io);
+  const usage = { turns: planned.outcome.turns, inputTokens: planned.outcome.inputTokens, outputTokens: planned.outcome.outputTokens };
+  let watching: Promise<ObservationUsage> | undefined;
   try {
     const report = await runExperiment(planned.outcome.parsed, {
       registry,
@@ -48,13 +70,31 @@ export async function agent(goal: string, options: AgentOptions, io: CommandIo):
       signal: io.signal,
       configFile: planPath,
       configHash: createHash("sha256").update(planned.planFile).digest("hex"),
+      observer: (hold) => {
+        watching = observeHold({
+          model: planned.model,
+          hold,
+          durationMs: parseDuration(planned.outcome.parsed.duration) ?? 0,
+          goal: planned.goal,
+          contextTools: planned.contextTools,
+          maxTokens: planned.maxTokens,
+          log: events.logger(hold.experimentId),
+          onTurn: (line) => io.stderr.write(`  ${line}\n`),
+        });
+      },
     });
+    const reading = await analysis(planned, report, io);
+    for (const part of [await watching, reading?.usage]) {
+      usage.turns += part?.turns ?? 0;
+      usage.inputTokens += part?.inputTokens ?? 0;
+      usage.outputTokens += part?.outputTokens ?? 0;
+    }
     report.planner = {
       model: planned.modelName,
       rationale: planned.outcome.rationale,
-      turns: planned.outcome.turns,
-      inputTokens: planned.outcome.inputTokens,
-      outputTokens: planned.outcome.outputTokens,
+      ...usage,
+      analysis: reading?.analysis,
+      estimatedCostUsd: estimateCostUsd(planned.provider, planned.modelId, usage.inputTokens, usage.outputTokens),
     };
     writeReport([report], options.report ?? defaultReportPath(journalPath, [report]), io);
     (options.output === "json" ? io.stderr : io.stdout).write(`${formatReport(report)}\n`);
@@ -62,6 +102,17 @@ export async function agent(goal: string, options: AgentOptions, io: CommandIo):
   } finally {
     await events.close();
     journal.close();
+  }
+}
+
+/** The model's reading of the run; a failure here is a warning, the run's outcome stands. */
+async function analysis(planned: PlanningResult, report: ExperimentReport, io: CommandIo) {
+  try {
+    const result = await analyseRun({ model: planned.model, goal: planned.goal, report, maxTokens: planned.maxTokens });
+    return { analysis: result.analysis, usage: { turns: 1, inputTokens: result.inputTokens, outputTokens: result.outputTokens } };
+  } catch (error) {
+    io.stderr.write(`warning: the model's analysis failed: ${redactText((error as Error).message)}\n`);
+    return undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import { describePlan, type PlanningOptions, planFromGoal } from "./planning-ses
 /** `chaos plan "<goal>"`: a model proposes one experiment; it is printed (and saved), never run. */
 export async function plan(goal: string, options: PlanningOptions, io: CommandIo): Promise<number> {
   const result = await planFromGoal(goal, options, createBuiltinRegistry(), io);
+  await result.close();
   io.stdout.write(result.planFile);
   io.stderr.write(`${describePlan(result)}\n`);
   if (options.save) {

@@ -23,6 +23,7 @@ import {
   resolveModelSettings,
   savedPromptTarget,
 } from "@chaos-agents/llm";
+import type { LanguageModel, ToolSet } from "ai";
 import { parse as parseYaml } from "yaml";
 import type { CommandIo, GlobalOptions } from "../command-context.js";
 import { loadConfigForCommand } from "./load-config-for-command.js";
@@ -38,6 +39,15 @@ export interface PlanningOptions extends GlobalOptions {
 
 export interface PlanningResult {
   outcome: PlanOutcome;
+  /** The goal as the model saw it (URLs replaced by aliases). */
+  goal: string;
+  model: LanguageModel;
+  provider: ProviderName;
+  modelId: string;
+  maxTokens: number;
+  /** The MCP servers' tools, still connected for the hold; `close` disconnects them. */
+  contextTools: ToolSet;
+  close(): Promise<void>;
   /** The plan as a config file (`chaos run` takes it as it is). */
   planFile: string;
   /** Environment variables the plan file reads that the user must set (a password from the goal). */
@@ -79,9 +89,10 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
 
   const mcp = await connectMcpServers(config?.form === "llm" ? config.mcp_servers : [], io.env);
   for (const note of mcp.notes) io.stderr.write(`${note}\n`);
+  const model = createLanguageModel(settings);
   const outcome = await planExperiment({
     goal: fromGoal.goal,
-    model: createLanguageModel(settings),
+    model,
     registry,
     targets,
     policy,
@@ -92,7 +103,10 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
     signal: io.signal,
     onTurn: (line) => io.stderr.write(`  ${line}\n`),
     contextTools: mcp.tools,
-  }).finally(() => mcp.close());
+  }).catch(async (error: unknown) => {
+    await mcp.close();
+    throw error;
+  });
 
   const promptTarget = fromGoal.targets.find((target) => target.alias === outcome.alias);
   const targetEntry = promptTarget
@@ -106,7 +120,19 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
     targetEntry,
     experiment: outcome.experiment,
   });
-  return { outcome, planFile, modelName, variablesToSet: promptTarget?.passwordVariable ? [promptTarget.passwordVariable] : [] };
+  return {
+    outcome,
+    planFile,
+    modelName,
+    goal: fromGoal.goal,
+    model,
+    provider: settings.provider,
+    modelId: settings.model,
+    maxTokens: settings.maxTokens,
+    contextTools: mcp.tools,
+    close: mcp.close,
+    variablesToSet: promptTarget?.passwordVariable ? [promptTarget.passwordVariable] : [],
+  };
 }
 
 /** The target entry as the config file wrote it: `${ENV}` references stay references. */

@@ -46,6 +46,8 @@ export interface ExperimentReport {
   skills: SkillReport[];
   rollback: RollbackReport;
   error?: string;
+  /** Why the hold ended before its duration, when an observer ended it. */
+  holdEndedEarly?: string;
   /** Set when a model planned the experiment (`chaos agent`). */
   planner?: PlannerReport;
 }
@@ -57,6 +59,10 @@ export interface PlannerReport {
   turns: number;
   inputTokens: number;
   outputTokens: number;
+  /** The model's reading of the run, after rollback. */
+  analysis?: string;
+  /** At list prices, where the model's are known. */
+  estimatedCostUsd?: number;
 }
 
 export function emptyRollbackReport(): RollbackReport {
@@ -71,8 +77,11 @@ export function formatReport(report: ExperimentReport): string {
   ];
   if (report.planner) {
     const { model, turns, inputTokens, outputTokens, rationale } = report.planner;
-    lines.push(`  planned by ${model} in ${turns} turns (${inputTokens} input, ${outputTokens} output tokens): ${rationale}`);
+    const cost = report.planner.estimatedCostUsd === undefined ? "" : `, about $${report.planner.estimatedCostUsd.toFixed(4)}`;
+    lines.push(`  planned by ${model} in ${turns} turns (${inputTokens} input, ${outputTokens} output tokens${cost}): ${rationale}`);
+    if (report.planner.analysis) lines.push(`  analysis: ${report.planner.analysis}`);
   }
+  if (report.holdEndedEarly) lines.push(`  hold ended early: ${report.holdEndedEarly}`);
   if (report.error) lines.push(`  error: ${report.error}`);
   for (const skill of report.skills) {
     const state = skill.error ? `FAILED: ${skill.error}` : skill.injected ? (skill.summary ?? "injected") : `not injected (${skill.plan})`;

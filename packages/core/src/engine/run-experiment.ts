@@ -30,6 +30,22 @@ export interface RunExperimentOptions {
   plugins?: string[];
   /** Tries per rollback step before leaving it to `chaos recover`. */
   rollbackAttempts?: number;
+  /**
+   * Watches the hold (`chaos agent`'s model): reads what the skills measured and may end the hold
+   * early. Started when the hold starts; rollback never waits for it.
+   */
+  observer?: (hold: HoldObservation) => void;
+}
+
+/** What an observer of the hold can see and do. */
+export interface HoldObservation {
+  experimentId: string;
+  /** Aborted when the hold ends, for whatever reason. */
+  signal: AbortSignal;
+  /** The latest measurements of each skill (the running load's too). */
+  measurements(): Record<string, Metrics>;
+  /** Ends the hold now; rollback follows as after a full hold. */
+  endHold(reason: string): void;
 }
 
 interface SkillRun {
@@ -150,6 +166,7 @@ export async function runExperiment(experiment: ParsedExperiment, options: RunEx
     }, heartbeatIntervalMs);
     heartbeat.unref();
     const runtime = new Map<string, unknown>();
+    const measurements: Record<string, Metrics> = {};
     let failure: unknown;
 
     try {
@@ -170,7 +187,10 @@ export async function runExperiment(experiment: ParsedExperiment, options: RunEx
             holdEnded: holdEnded.signal,
             runtime,
             progress: (done, total, note) => events.emit({ type: "progress", experimentId, skill: run.skill.name, done, total, note }),
-            observe: (metrics) => events.emit({ type: "observation", experimentId, skill: run.skill.name, metrics }),
+            observe: (metrics) => {
+              measurements[run.skill.name] = { ...measurements[run.skill.name], ...metrics };
+              events.emit({ type: "observation", experimentId, skill: run.skill.name, metrics });
+            },
           };
           const result = await run.skill.inject(context);
           Object.assign(run.report, { injected: true, summary: result.summary, metrics: result.metrics });
@@ -189,6 +209,19 @@ export async function runExperiment(experiment: ParsedExperiment, options: RunEx
 
       if (!failure && !stopInjecting.signal.aborted) {
         events.emit({ type: "hold_started", experimentId, durationMs });
+        for (const run of runs)
+          if (run.report.metrics) measurements[run.skill.name] = { ...run.report.metrics, ...measurements[run.skill.name] };
+        options.observer?.({
+          experimentId,
+          signal: holdEnded.signal,
+          measurements: () => structuredClone(measurements),
+          endHold: (reason) => {
+            if (holdEnded.signal.aborted) return;
+            report.holdEndedEarly = redactText(reason);
+            log.info(`hold ended early: ${report.holdEndedEarly}`);
+            holdEnded.abort();
+          },
+        });
         const holdStart = Date.now();
         await sleepFor(durationMs, holdEnded.signal);
         report.heldMs = Date.now() - holdStart;
