@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { shopSchema } from "@chaos-agents/database";
 import {
@@ -138,6 +138,31 @@ describe("chaos plan", () => {
     const { result } = await plan("anthropic", [call("list_skills"), call("list_targets"), call("list_skills")], ["--max-turns", "2"]);
     expect(result.exitCode).toBe(9);
     expect(result.stderr).toContain("the model proposed no acceptable experiment in 2 turns (0 rejected submissions); nothing was changed");
+  });
+
+  it("stops at the token and wall-clock budgets of the config (exit 9), and names them", async () => {
+    const config = join(temp.path, "budgets.yaml");
+    const write = (budget: string) =>
+      writeFileSync(
+        config,
+        `llm: { provider: anthropic, model: claude-sonnet-4-5, api_key: "\${ANTHROPIC_API_KEY}" }
+targets:
+  shop: { target: database, target_config: { connection_url: "${db.url}", db_type: postgres } }
+${budget}
+`,
+      );
+    const looping = [call("list_skills"), call("list_targets"), call("list_skills"), call("list_targets")];
+    for (const [budget, delayMs, message] of [
+      ["max_total_tokens: 2000", 0, "and spent its token budget (2560 of 2000, max_total_tokens)"],
+      ['max_planning_time: "1s"', 700, "planning took longer than its budget of 1000 ms (max_planning_time)"],
+    ] as const) {
+      write(budget);
+      const server = await startScriptedLlmServer("anthropic", looping, { delayMs });
+      const result = await runChaos(["plan", "Stress the shop", "--config", config], providerEnvironment("anthropic", server.baseUrl));
+      await server.close();
+      expect(result.exitCode, result.stderr).toBe(9);
+      expect(result.stderr).toContain(message);
+    }
   });
 
   it.each(["openai", "ollama"] as const)("plans through the %s adapter and wire protocol too", async (protocol) => {

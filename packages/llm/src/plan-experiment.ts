@@ -10,6 +10,10 @@ export interface PlanExperimentOptions {
   policy: Policy;
   maxTurns: number;
   maxTokens: number;
+  /** Input + output tokens the whole planning may spend; it stops at the first turn past it. */
+  maxTotalTokens?: number;
+  /** Wall-clock budget of the planning, in milliseconds. */
+  maxPlanningMs?: number;
   log: Logger;
   /** One line per model turn: its tool calls and what it said. */
   onTurn?: (line: string) => void;
@@ -55,6 +59,10 @@ export async function planExperiment(options: PlanExperimentOptions): Promise<Pl
   const planner = createPlannerTools(options);
   let turns = 0;
   let usage = { inputTokens: 0, outputTokens: 0 };
+  let spent = 0;
+  const overBudget = () => options.maxTotalTokens !== undefined && spent >= options.maxTotalTokens;
+  const deadline = options.maxPlanningMs === undefined ? undefined : AbortSignal.timeout(options.maxPlanningMs);
+  const signals = [options.signal, deadline].filter((signal): signal is AbortSignal => signal !== undefined);
   try {
     const result = await generateText({
       model: options.model,
@@ -62,10 +70,11 @@ export async function planExperiment(options: PlanExperimentOptions): Promise<Pl
       prompt: options.goal,
       tools: { ...options.contextTools, ...planner.tools },
       maxOutputTokens: options.maxTokens,
-      abortSignal: options.signal,
-      stopWhen: [stepCountIs(options.maxTurns), () => planner.accepted() !== undefined],
+      abortSignal: signals.length ? AbortSignal.any(signals) : undefined,
+      stopWhen: [stepCountIs(options.maxTurns), () => planner.accepted() !== undefined, overBudget],
       onStepFinish: (step) => {
         turns++;
+        spent += (step.usage.inputTokens ?? 0) + (step.usage.outputTokens ?? 0);
         const calls = step.toolCalls.map((call) => `${call.toolName}(${shorten(JSON.stringify(call.input))})`);
         const said = step.text.trim() ? ` says: ${shorten(step.text.trim())}` : "";
         options.onTurn?.(`turn ${turns}: ${calls.length ? calls.join(", ") : "no tool call"}${said}`);
@@ -73,12 +82,22 @@ export async function planExperiment(options: PlanExperimentOptions): Promise<Pl
     });
     usage = { inputTokens: result.totalUsage.inputTokens ?? 0, outputTokens: result.totalUsage.outputTokens ?? 0 };
   } catch (error) {
+    if (options.signal?.aborted) {
+      throw new ChaosError("planning interrupted; nothing was changed", { exitCode: ExitCode.interrupted, cause: error });
+    }
+    if (deadline?.aborted && !planner.accepted()) {
+      throw new ChaosError(`planning took longer than its budget of ${options.maxPlanningMs} ms (max_planning_time); nothing was changed`, {
+        exitCode: ExitCode.noPlan,
+        cause: error,
+      });
+    }
     throw providerError(error);
   }
   const accepted = planner.accepted();
   if (!accepted) {
+    const why = overBudget() ? `, and spent its token budget (${spent} of ${options.maxTotalTokens}, max_total_tokens)` : "";
     throw new ChaosError(
-      `the model proposed no acceptable experiment in ${turns} turn${turns === 1 ? "" : "s"} (${planner.submissions()} rejected submission${planner.submissions() === 1 ? "" : "s"}); nothing was changed. Try a more specific goal or a larger max_turns`,
+      `the model proposed no acceptable experiment in ${turns} turn${turns === 1 ? "" : "s"} (${planner.submissions()} rejected submission${planner.submissions() === 1 ? "" : "s"})${why}; nothing was changed. Try a more specific goal or a larger max_turns`,
       { exitCode: ExitCode.noPlan },
     );
   }

@@ -37,12 +37,13 @@ export interface ScriptedLlmServer {
 
 /**
  * Starts the server. `script` gives one reply per model call, in order; a call past its end gets
- * a plain text reply with no tool call. `status` makes every call fail with that HTTP status.
+ * a plain text reply with no tool call. `status` makes every call fail with that HTTP status;
+ * `delayMs` holds every reply back that long (a slow provider).
  */
 export async function startScriptedLlmServer(
   protocol: LlmProtocol,
   script: (ScriptedReply | ((request: unknown) => ScriptedReply))[],
-  options: { status?: number } = {},
+  options: { status?: number; delayMs?: number } = {},
 ): Promise<ScriptedLlmServer> {
   const requests: RecordedRequest[] = [];
   let turn = 0;
@@ -60,7 +61,7 @@ export async function startScriptedLlmServer(
       const parsed = JSON.parse(body || "{}") as unknown;
       const step = script[turn++];
       const reply = typeof step === "function" ? step(parsed) : (step ?? { text: "I have nothing more to add." });
-      response.end(JSON.stringify(render(protocol, reply, turn, parsed)));
+      setTimeout(() => response.end(JSON.stringify(render(protocol, reply, turn, parsed))), options.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

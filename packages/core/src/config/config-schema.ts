@@ -108,6 +108,10 @@ export const llmFileSchema = z.strictObject({
   }),
   mcp_servers: z.array(mcpServerSchema).default([]),
   max_turns: positiveInteger().default(10),
+  /** Tokens (input + output) the planning may spend at most. */
+  max_total_tokens: positiveInteger().optional(),
+  /** How long planning may take at most, e.g. "2m". */
+  max_planning_time: durationText().optional(),
   policy: policySchema,
 });
 
