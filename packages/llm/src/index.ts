@@ -1,4 +1,5 @@
 export { analyseRun } from "./analyse-run.js";
+export { Anonymizer } from "./anonymizer.js";
 export { checkPolicy } from "./check-policy.js";
 export { createLanguageModel, type ModelSettings, type ProviderName, resolveModelSettings } from "./language-model.js";
 export { connectMcpServers, type McpTools } from "./mcp-tools.js";

@@ -1,5 +1,6 @@
 import { ChaosError, ExitCode, type Logger, type Policy, type Registry, redactText, type TargetAliases } from "@chaos-agents/core";
 import { APICallError, generateText, type LanguageModel, stepCountIs, type ToolSet } from "ai";
+import type { Anonymizer } from "./anonymizer.js";
 import { type AcceptedPlan, createPlannerTools, type DryRun } from "./planner-tools.js";
 
 export interface PlanExperimentOptions {
@@ -19,6 +20,8 @@ export interface PlanExperimentOptions {
   onTurn?: (line: string) => void;
   signal?: AbortSignal;
   dryRun?: DryRun;
+  /** Discovered names leave the machine as tokens and are mapped back in the proposal. */
+  anonymizer?: Anonymizer;
   /** More read-only tools for context (MCP servers'), offered beside the planner's own. */
   contextTools?: ToolSet;
 }

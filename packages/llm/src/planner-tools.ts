@@ -11,6 +11,7 @@ import {
 } from "@chaos-agents/core";
 import { tool } from "ai";
 import { z } from "zod";
+import type { Anonymizer } from "./anonymizer.js";
 import { checkPolicy } from "./check-policy.js";
 import { untrustedData } from "./untrusted-data.js";
 
@@ -41,6 +42,8 @@ export interface PlannerToolsOptions {
   maxSubmissions?: number;
   /** Plans the proposal on the real target, so refusals (an unknown table) come back to the model. */
   dryRun?: DryRun;
+  /** Discovered names leave the machine as tokens, and tokens in proposals are mapped back. */
+  anonymizer?: Anonymizer;
 }
 
 /** Resources of one kind shown to the model at most; the rest are counted. */
@@ -52,7 +55,7 @@ const resourcesPerKind = 60;
  * problem so the model can repair it.
  */
 export function createPlannerTools(options: PlannerToolsOptions) {
-  const { registry, targets, policy } = options;
+  const { registry, targets, policy, anonymizer } = options;
   const inventories = new Map<string, Promise<Inventory>>();
   const maxSubmissions = options.maxSubmissions ?? 5;
   let submissions = 0;
@@ -93,7 +96,8 @@ export function createPlannerTools(options: PlannerToolsOptions) {
       execute: async ({ target_alias }) => {
         if (!aliases().includes(target_alias)) return `unknown target alias ${target_alias}; known: ${aliases().join(", ")}`;
         try {
-          return untrustedData(`discovery of ${target_alias}`, compactInventory(await discoverAlias(target_alias)));
+          const inventory = await discoverAlias(target_alias);
+          return untrustedData(`discovery of ${target_alias}`, compactInventory(anonymizer ? anonymizer.inventory(inventory) : inventory));
         } catch (error) {
           return `discovery of ${target_alias} failed: ${redactText((error as Error).message)}`;
         }
@@ -131,8 +135,12 @@ export function createPlannerTools(options: PlannerToolsOptions) {
       execute: async ({ experiment, rationale }) => {
         if (accepted) return { accepted: true, note: "an experiment was accepted already; stop" };
         if (++submissions > maxSubmissions) return { accepted: false, errors: [`${maxSubmissions} submissions were rejected; stop`] };
-        const result = await review(experiment, rationale);
-        if ("errors" in result) return { accepted: false, errors: result.errors };
+        const result = await review(
+          anonymizer ? anonymizer.reveal(experiment) : experiment,
+          anonymizer ? anonymizer.reveal(rationale) : rationale,
+        );
+        if ("errors" in result)
+          return { accepted: false, errors: result.errors.map((error) => (anonymizer ? anonymizer.hide(error) : error)) };
         accepted = result;
         return { accepted: true };
       },

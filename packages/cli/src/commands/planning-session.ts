@@ -13,6 +13,7 @@ import {
   type TargetAliases,
 } from "@chaos-agents/core";
 import {
+  Anonymizer,
   connectMcpServers,
   createLanguageModel,
   type DryRun,
@@ -36,6 +37,8 @@ export interface PlanningOptions extends GlobalOptions {
   model?: string;
   maxTurns?: string;
   save?: string;
+  /** Discovered names leave the machine as tokens. */
+  anonymize?: boolean;
 }
 
 export interface PlanningResult {
@@ -106,6 +109,7 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
     signal: io.signal,
     onTurn: (line) => io.stderr.write(`  ${line}\n`),
     contextTools: mcp.tools,
+    anonymizer: options.anonymize || (config?.form === "llm" && config.anonymize_names) ? new Anonymizer() : undefined,
   }).catch(async (error: unknown) => {
     await mcp.close();
     throw error;

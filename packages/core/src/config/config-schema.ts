@@ -110,6 +110,8 @@ export const llmFileSchema = z.strictObject({
   max_turns: positiveInteger().default(10),
   /** Tokens (input + output) the planning may spend at most. */
   max_total_tokens: positiveInteger().optional(),
+  /** Discovered names leave the machine as tokens (table_1…), mapped back in the plan. */
+  anonymize_names: z.boolean().default(false),
   /** How long planning may take at most, e.g. "2m". */
   max_planning_time: durationText().optional(),
   policy: policySchema,
