@@ -71,6 +71,19 @@ describe("chaos binary", () => {
     expect(result.stderr).not.toMatch(/Warning/);
   });
 
+  it("describes a skill's params for people and as JSON, and suggests a name for a typo", async () => {
+    const human = await runChaos(["describe", "db.insert_load"]);
+    expect(human.exitCode).toBe(0);
+    expect(human.stdout).toMatch(/^db\.insert_load \(database target, rolled back exactly\)\n/);
+    expect(human.stdout).toMatch(/ {2}rows_per_table: integer, > 0 and ≤ 10000000, default 1000\n/);
+    const json = JSON.parse((await runChaos(["--output", "json", "describe", "server.disk_fill"])).stdout);
+    expect(json).toMatchObject({ name: "server.disk_fill", target: "server", params: { type: "object" } });
+    expect(Object.keys(json.params.properties)).toContain("target_mount");
+    const typo = await runChaos(["describe", "db.insrt_load"]);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain('unknown skill "db.insrt_load"; did you mean "db.insert_load"?');
+  });
+
   it("lists built-in and plugin skills in a table", async () => {
     const result = await runChaos(["list-skills", "--plugin", plugin, "--target", "server"]);
     expect(result.exitCode).toBe(0);

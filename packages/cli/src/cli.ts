@@ -33,6 +33,14 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     });
 
   program
+    .command("describe")
+    .description("show what a skill does and every param it takes (type, default, range, description)")
+    .argument("<skill>", "a skill name, e.g. db.insert_load")
+    .action(async (skill: string) => {
+      exitCode = await (await import("./commands/describe.js")).describe(skill, program.opts(), io);
+    });
+
+  program
     .command("validate")
     .description("check a config file completely and change nothing")
     .argument("<file>", "experiment, daemon or LLM config (YAML)")

@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  describeSkill,
   type Inventory,
   type Logger,
   type ParsedExperiment,
@@ -114,13 +115,7 @@ export function createPlannerTools(options: PlannerToolsOptions) {
       execute: async ({ skill_name }) => {
         const skill = allowedSkills().find((candidate) => candidate.name === skill_name);
         if (!skill) return `unknown or disallowed skill ${skill_name}; call list_skills`;
-        return {
-          name: skill.name,
-          target: skill.target,
-          description: skill.description,
-          reversible: skill.reversible,
-          params: z.toJSONSchema(skill.params, { io: "input", unrepresentable: "any" }),
-        };
+        return describeSkill(skill);
       },
     }),
     submit_experiment: tool({
