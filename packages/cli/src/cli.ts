@@ -100,6 +100,16 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
   });
 
   program
+    .command("daemon")
+    .description("run experiments on cron schedules until SIGTERM (running ones roll back); SIGHUP reloads the file")
+    .argument("<file>", "daemon config: settings: and experiments: [{experiment, schedule, enabled}]")
+    .option("--pid-file <path>", "PID file taken exclusively (default: daemon.pid beside the journal)")
+    .option("--listen <host:port>", "serve /healthz and /metrics (Prometheus) here, e.g. 127.0.0.1:9464")
+    .action(async (file: string, options) => {
+      exitCode = await (await import("./commands/daemon.js")).daemon(file, { ...program.opts(), ...options }, io);
+    });
+
+  program
     .command("status")
     .description("list running and unfinished experiments: owner, age, steps left")
     .action(async () => {

@@ -1,4 +1,13 @@
-import { defaultJournalPath, ExitCode, journaledTargetConfig, loadPluginSkills, recoverExperiments } from "@chaos-agents/core";
+import {
+  defaultJournalPath,
+  type EventBus,
+  ExitCode,
+  type Journal,
+  journaledTargetConfig,
+  loadPluginSkills,
+  type Registry,
+  recoverExperiments,
+} from "@chaos-agents/core";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
 import { openJournalForCommand } from "./open-journal.js";
@@ -12,23 +21,34 @@ export interface RecoverOptions extends GlobalOptions {
   force?: boolean;
 }
 
+/**
+ * Recovers what the journal holds, reconnecting through each experiment's config file (or
+ * `config`) and loading its plugins: `chaos recover` and the daemon's start share it.
+ */
+export function recoverWithConfigFiles(
+  { journal, registry, events }: { journal: Journal; registry: Registry; events: EventBus },
+  options: { config?: string; experiment?: string; force?: boolean } = {},
+) {
+  return recoverExperiments({
+    experimentId: options.experiment,
+    force: options.force,
+    journal,
+    registry,
+    events,
+    loadPlugins: async (paths) => {
+      for (const path of paths) for (const skill of await loadPluginSkills(path)) registry.addSkill(skill);
+    },
+    resolveTargetConfig: (record) => journaledTargetConfig(record, registry, options.config ?? record.configFile).catch(() => undefined),
+  });
+}
+
 /** Finishes every unfinished rollback in the journal; running it twice does nothing the second time. */
 export async function recover(options: RecoverOptions, io: CommandIo): Promise<number> {
   const registry = createBuiltinRegistry();
   const journal = openJournalForCommand(defaultJournalPath(io.env, options.journal), io.env);
   const events = createEventBus(options, io);
   try {
-    const { recovered: results, skipped } = await recoverExperiments({
-      experimentId: options.experiment,
-      force: options.force,
-      journal,
-      registry,
-      events,
-      loadPlugins: async (paths) => {
-        for (const path of paths) for (const skill of await loadPluginSkills(path)) registry.addSkill(skill);
-      },
-      resolveTargetConfig: (record) => journaledTargetConfig(record, registry, options.config ?? record.configFile).catch(() => undefined),
-    });
+    const { recovered: results, skipped } = await recoverWithConfigFiles({ journal, registry, events }, options);
     for (const entry of skipped)
       io.stdout.write(`- ${entry.name} [${entry.experimentId}] on ${entry.identity}: left alone: ${entry.reason}\n`);
     if (results.length === 0 && skipped.length === 0) {

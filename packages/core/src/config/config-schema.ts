@@ -39,19 +39,32 @@ const cronText = z.string().superRefine((text, context) => {
   }
 });
 
+const timezoneText = z.string().superRefine((zone, context) => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+  } catch {
+    context.addIssue({ code: "custom", message: `unknown time zone "${zone}" (an IANA name such as Europe/Berlin or UTC)` });
+  }
+});
+
 export const daemonFileSchema = z.strictObject({
   plugins: pluginsSchema,
   targets: targetsSchema,
   settings: z
     .strictObject({
       max_concurrent: positiveInteger().default(1),
+      /** Where each run's JSON report goes (default: the state folder's reports/). */
+      report_dir: z.string().min(1).optional(),
     })
     .default({ max_concurrent: 1 }),
   experiments: z
     .array(
       z.strictObject({
         experiment: experimentSchema,
+        /** Six fields (seconds first) or five. */
         schedule: cronText,
+        /** IANA time zone the schedule is read in (default: the machine's). */
+        timezone: timezoneText.optional(),
         enabled: z.boolean().default(true),
       }),
     )
