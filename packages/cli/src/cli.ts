@@ -54,7 +54,8 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     .argument("<file>", "experiment config (YAML)")
     .option("--dry-run", "connect and discover, print the plan, change nothing")
     .option("--force", "run even though an unfinished experiment exists for the same target")
-    .option("--report <file>", "write the JSON report here (default: the state folder's reports/)")
+    .option("--report <file>", "write the JSON report here (default: the state folder's reports/; none for a dry run)")
+    .option("--experiment <name>", "run only the experiment of this name")
     .action(async (file: string, options) => {
       exitCode = await (await import("./commands/run.js")).run(file, { ...program.opts(), ...options }, io);
     });
@@ -107,6 +108,39 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     .option("--listen <host:port>", "serve /healthz and /metrics (Prometheus) here, e.g. 127.0.0.1:9464")
     .action(async (file: string, options) => {
       exitCode = await (await import("./commands/daemon.js")).daemon(file, { ...program.opts(), ...options }, io);
+    });
+
+  program
+    .command("history")
+    .description("past experiments from the journal: when, target, skills, result, rollback")
+    .option("--limit <n>", "how many, newest first (default 20)")
+    .action(async (options) => {
+      exitCode = await (await import("./commands/history.js")).history({ ...program.opts(), ...options }, io);
+    });
+
+  program
+    .command("report")
+    .description("print a past run's summary again")
+    .argument("<id>", "an experiment id, as `chaos history` shows it")
+    .action(async (id: string) => {
+      exitCode = await (await import("./commands/history.js")).report(id, program.opts(), io);
+    });
+
+  program
+    .command("init")
+    .description("print a commented starter config that validates")
+    .addOption(new Option("--target <target>", "what it targets").choices(["database", "server", "kubernetes"]).default("database"))
+    .option("-o, --out <file>", "write it to this file instead (never overwrites)")
+    .action(async (options) => {
+      exitCode = await (await import("./commands/init.js")).init(options, io);
+    });
+
+  program
+    .command("completion")
+    .description("print the shell completion script (commands, options, skill names, config files)")
+    .argument("<shell>", "bash, zsh or fish")
+    .action(async (shell: string) => {
+      exitCode = await (await import("./commands/completion.js")).completion(shell, program, io);
     });
 
   program

@@ -96,7 +96,8 @@ async function runPlanned(planned: PlanningResult, options: AgentOptions, regist
       analysis: reading?.analysis,
       estimatedCostUsd: estimateCostUsd(planned.provider, planned.modelId, usage.inputTokens, usage.outputTokens),
     };
-    writeReport([report], options.report ?? defaultReportPath(journalPath, [report]), io);
+    const reportPath = writeReport([report], options.report ?? defaultReportPath(journalPath, [report]), io);
+    if (reportPath) journal.recordReportPath(report.experimentId, reportPath);
     (options.output === "json" ? io.stderr : io.stdout).write(`${formatReport(report)}\n`);
     return exitCodeOf([report], io.signal);
   } finally {

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ChaosError, defaultJournalPath, ExitCode, type ExperimentReport, formatReport, runExperiment } from "@chaos-agents/core";
+import { ChaosError, closest, defaultJournalPath, ExitCode, type ExperimentReport, formatReport, runExperiment } from "@chaos-agents/core";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
 import { loadConfigForCommand } from "./load-config-for-command.js";
@@ -11,6 +11,8 @@ export interface RunOptions extends GlobalOptions {
   force?: boolean;
   /** Where the JSON report goes; defaults to the state folder beside the journal. */
   report?: string;
+  /** Run only the experiment of this name. */
+  experiment?: string;
 }
 
 /** Runs every experiment of a config, one after another, and reports. */
@@ -27,7 +29,7 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
   const events = createEventBus(options, io);
   const reports: ExperimentReport[] = [];
   try {
-    for (const experiment of loaded.config.experiments) {
+    for (const experiment of chosenExperiments(loaded.config.experiments, options.experiment, file)) {
       if (io.signal?.aborted) break;
       reports.push(
         await runExperiment(experiment, {
@@ -45,8 +47,12 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
     }
   } finally {
     await events.close();
+    // A dry run changes nothing and leaves no report file behind, unless one is asked for.
+    if (reports.length > 0 && (options.report || !options.dryRun)) {
+      const path = writeReport(reports, options.report ?? defaultReportPath(journalPath, reports), io);
+      if (path && !options.dryRun) for (const report of reports) journal.recordReportPath(report.experimentId, path);
+    }
     journal.close();
-    if (reports.length > 0) writeReport(reports, options.report ?? defaultReportPath(journalPath, reports), io);
   }
   const summaries = reports.map(formatReport).join("\n\n");
   (options.output === "json" ? io.stderr : io.stdout).write(`${summaries}\n`);
@@ -57,17 +63,35 @@ export function defaultReportPath(journalPath: string, reports: ExperimentReport
   return join(dirname(journalPath), "reports", `${reports[0]?.experimentId ?? "report"}.json`);
 }
 
-export function writeReport(reports: ExperimentReport[], path: string, io: CommandIo) {
+/** Where the report went, or undefined when it could not be written (a warning says why). */
+export function writeReport(reports: ExperimentReport[], path: string, io: CommandIo): string | undefined {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // Reports hold what rollback found (application values in conflicts): owner-only, like the journal.
     writeFileSync(path, `${JSON.stringify({ experiments: reports }, null, 2)}\n`, { mode: 0o600 });
     chmodSync(path, 0o600);
     io.stderr.write(`report: ${path}\n`);
+    return path;
   } catch (error) {
     // The experiment is over and rolled back; a report that cannot be written must not change that.
     io.stderr.write(`warning: cannot write the report ${path}: ${(error as Error).message}\n`);
+    return undefined;
   }
+}
+
+/** All experiments of the file, or the one `--experiment` names. */
+function chosenExperiments<T extends { name: string }>(experiments: T[], name: string | undefined, file: string): T[] {
+  if (name === undefined) return experiments;
+  const chosen = experiments.filter((experiment) => experiment.name === name);
+  if (chosen.length === 0) {
+    const names = experiments.map((experiment) => experiment.name);
+    const suggestion = closest(name, names);
+    throw new ChaosError(
+      `${file} has no experiment named "${name}"${suggestion ? `; did you mean "${suggestion}"?` : ""} (it has: ${names.join(", ")})`,
+      { exitCode: ExitCode.usage },
+    );
+  }
+  return chosen;
 }
 
 /** The worst outcome wins: an incomplete rollback must never hide behind a later success. */

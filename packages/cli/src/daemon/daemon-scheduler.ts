@@ -142,6 +142,7 @@ export class DaemonScheduler {
       const path = join(this.options.reportDir, `${report.experimentId}.json`);
       writeFileSync(path, `${JSON.stringify({ experiments: [report] }, null, 2)}\n`, { mode: 0o600 });
       chmodSync(path, 0o600);
+      this.options.journal.recordReportPath(report.experimentId, path);
     } catch (error) {
       this.options.log.warn(`cannot write the report of ${report.experimentId}: ${(error as Error).message}`);
     }

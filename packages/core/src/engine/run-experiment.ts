@@ -245,17 +245,16 @@ export async function runExperiment(experiment: ParsedExperiment, options: RunEx
           attempts: options.rollbackAttempts,
         });
         const complete = report.rollback.failed.length === 0 && report.rollback.conflicts.length === 0;
-        journal.finishExperiment(experimentId, report.rollback.failed.length === 0 ? "finished" : "rollback_incomplete");
         if (failure) report.error = redactText((failure as Error).message ?? String(failure));
-        finish(
-          !complete
-            ? "rollback_incomplete"
-            : failure
-              ? "failed_rolled_back"
-              : options.signal?.aborted
-                ? "interrupted_rolled_back"
-                : "succeeded",
-        );
+        const outcome = !complete
+          ? "rollback_incomplete"
+          : failure
+            ? "failed_rolled_back"
+            : options.signal?.aborted
+              ? "interrupted_rolled_back"
+              : "succeeded";
+        journal.finishExperiment(experimentId, report.rollback.failed.length === 0 ? "finished" : "rollback_incomplete", outcome);
+        finish(outcome);
       }
     }
     return report;

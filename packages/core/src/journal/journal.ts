@@ -42,6 +42,10 @@ export interface ExperimentRecord {
   owner?: ExperimentOwner;
   /** The owner's last sign of life (written every few seconds while it runs). */
   heartbeatAt?: string;
+  /** How the run ended (succeeded, failed_rolled_back, interrupted_rolled_back, rollback_incomplete). */
+  outcome?: string;
+  /** Where its JSON report was written. */
+  reportPath?: string;
 }
 
 /** One journaled rollback step: undo data one skill recorded before its change became visible. */
@@ -75,7 +79,11 @@ export interface Journal {
   recordStep(experimentId: string, skill: string, undo: JsonValue): number;
   markStepDone(stepId: number, conflicts?: string[]): void;
   markStepFailed(stepId: number, error: string): void;
-  finishExperiment(experimentId: string, status: Exclude<ExperimentRecordStatus, "running">): void;
+  finishExperiment(experimentId: string, status: Exclude<ExperimentRecordStatus, "running">, outcome?: string): void;
+  /** Remembers where the run's report went, for `chaos report ID`. */
+  recordReportPath(experimentId: string, path: string): void;
+  /** Every experiment, newest first (at most `limit`), for `chaos history`. */
+  history(limit: number): ExperimentRecord[];
   experiment(experimentId: string): ExperimentRecord | undefined;
   /** Steps newest first: the order rollback runs in. */
   pendingSteps(experimentId: string): StepRecord[];

@@ -35,7 +35,14 @@ CREATE INDEX IF NOT EXISTS experiments_by_end ON experiments(status, finished_at
 `;
 
 /** Columns added after the first release: journals written before them gain them on open. */
-const addedExperimentColumns = ["owner_host TEXT", "owner_pid INTEGER", "owner_start TEXT", "heartbeat_at TEXT"];
+const addedExperimentColumns = [
+  "owner_host TEXT",
+  "owner_pid INTEGER",
+  "owner_start TEXT",
+  "heartbeat_at TEXT",
+  "outcome TEXT",
+  "report_path TEXT",
+];
 
 interface ExperimentRow {
   id: string;
@@ -54,6 +61,8 @@ interface ExperimentRow {
   owner_pid: number | null;
   owner_start: string | null;
   heartbeat_at: string | null;
+  outcome: string | null;
+  report_path: string | null;
 }
 
 interface StepRow {
@@ -102,7 +111,9 @@ export function openSqliteJournal(path: string): Journal {
     insertStep: database.prepare("INSERT INTO steps (experiment_id, skill, undo, created_at) VALUES (?, ?, ?, ?)"),
     stepDone: database.prepare("UPDATE steps SET status = 'done', error = NULL, conflicts = ? WHERE id = ?"),
     stepFailed: database.prepare("UPDATE steps SET status = 'failed', error = ? WHERE id = ?"),
-    finish: database.prepare("UPDATE experiments SET status = ?, finished_at = ? WHERE id = ?"),
+    finish: database.prepare("UPDATE experiments SET status = ?, finished_at = ?, outcome = coalesce(?, outcome) WHERE id = ?"),
+    reportPath: database.prepare("UPDATE experiments SET report_path = ? WHERE id = ?"),
+    history: database.prepare("SELECT * FROM experiments ORDER BY started_at DESC, rowid DESC LIMIT ?"),
     pruneUndo: database.prepare(
       `UPDATE steps SET undo = 'null'
         WHERE undo != 'null' AND status = 'done'
@@ -173,9 +184,13 @@ export function openSqliteJournal(path: string): Journal {
     markStepFailed(stepId, error) {
       statements.stepFailed.run(error, stepId);
     },
-    finishExperiment(experimentId, status) {
-      statements.finish.run(status, new Date().toISOString(), experimentId);
+    finishExperiment(experimentId, status, outcome) {
+      statements.finish.run(status, new Date().toISOString(), outcome ?? null, experimentId);
     },
+    recordReportPath(experimentId, path) {
+      statements.reportPath.run(path, experimentId);
+    },
+    history: (limit) => (statements.history.all(limit) as unknown as ExperimentRow[]).map(toExperiment),
     experiment(experimentId) {
       const row = statements.experiment.get(experimentId) as ExperimentRow | undefined;
       return row && toExperiment(row);
@@ -220,6 +235,8 @@ function toExperiment(row: ExperimentRow): ExperimentRecord {
         ? { host: row.owner_host, pid: row.owner_pid, start: row.owner_start ?? "" }
         : undefined,
     heartbeatAt: row.heartbeat_at ?? undefined,
+    outcome: row.outcome ?? undefined,
+    reportPath: row.report_path ?? undefined,
   };
 }
 
