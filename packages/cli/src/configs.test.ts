@@ -1,12 +1,16 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { configJsonSchema, loadConfigFile } from "@chaos-agents/core";
-import { describe, expect, it } from "vitest";
+import { configJsonSchema, loadConfigFile, type TargetKind } from "@chaos-agents/core";
+import { makeTempDirectory } from "@chaos-agents/testing";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { createBuiltinRegistry } from "./builtin-registry.js";
 import { demoConfigPath } from "./commands/demo.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
+const temp = makeTempDirectory("chaos-configs-");
+afterAll(temp.remove);
 const examples = readdirSync(join(root, "config"))
   .filter((name) => name.endsWith(".yaml"))
   .map((name) => join(root, "config", name));
@@ -17,6 +21,23 @@ describe("shipped configs", () => {
       registry: createBuiltinRegistry(),
       env: { CHAOS_DEMO_URL: "postgres://demo@127.0.0.1/shop" },
     });
+    expect(loaded.config.form).toMatch(/experiments|daemon|llm/);
+  });
+
+  // What people copy from the README must work as written: every YAML example validates (a fragment
+  // that shows one target is checked inside an experiment of that target).
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const snippets = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+  it.each(snippets.map((snippet, index) => [index + 1, snippet]))("README YAML example %i is valid", async (_index, snippet) => {
+    const parsed = parseYaml(snippet) as Record<string, unknown>;
+    const registry = createBuiltinRegistry();
+    const whole =
+      "target" in parsed
+        ? { experiments: [{ name: "example", ...parsed, skills: [{ skill_name: registry.skills(parsed.target as TargetKind)[0]?.name }] }] }
+        : parsed;
+    const file = join(temp.path, "readme-example.yaml");
+    writeFileSync(file, "target" in parsed ? stringifyYaml(whole) : snippet);
+    const loaded = await loadConfigFile(file, { registry, env: { PGPASSWORD: "x" } });
     expect(loaded.config.form).toMatch(/experiments|daemon|llm/);
   });
 

@@ -168,6 +168,17 @@ experiments:
     ]);
   });
 
+  it("refuses two experiments of one name (recover finds an experiment by its name)", async () => {
+    const entry = `  - name: "twice"
+    target: database
+    target_config: { name: "shop" }
+    skills: [{ skill_name: db.set_value, params: { value: "x" } }]
+`;
+    expect(await problems(`experiments:\n${entry}${entry}`)).toEqual([
+      '6:11 experiments[1].name: another experiment (the 1st) is named "twice" too; names must be unique',
+    ]);
+  });
+
   it("knows the daemon and LLM forms", async () => {
     const { registry } = createRecordingTarget("database");
     const daemon = await loadConfigFile(

@@ -122,6 +122,17 @@ export async function parseConfigText(
 
   // Experiments are checked on the raw document too, so a bad skill is reported alongside a bad top-level key.
   validateTargets(record.targets, options.registry, at, errors);
+  // `chaos recover` finds an experiment's target again by its name: two of one name would be ambiguous.
+  const seen = new Map<unknown, number>();
+  experiments.forEach(({ value, path }, index) => {
+    const first = seen.get(value.name);
+    if (typeof value.name === "string" && first !== undefined) {
+      errors.push(
+        at([...path, "name"], `another experiment (the ${ordinal(first + 1)}) is named "${value.name}" too; names must be unique`),
+      );
+    }
+    if (!seen.has(value.name)) seen.set(value.name, index);
+  });
   experiments.forEach(({ value, path }) => {
     validateExperiment(value, path, options.registry, at, errors, !aliased.has(value));
   });
@@ -130,6 +141,18 @@ export async function parseConfigText(
   const config = { form, ...(parsed.data as object), plugins } as ChaosConfig;
   applyParsedExperiments(config, options.registry);
   return { config, errors, warnings };
+}
+
+function ordinal(position: number): string {
+  const suffix =
+    position % 10 === 1 && position !== 11
+      ? "st"
+      : position % 10 === 2 && position !== 12
+        ? "nd"
+        : position % 10 === 3 && position !== 13
+          ? "rd"
+          : "th";
+  return `${position}${suffix}`;
 }
 
 function byPosition(left: ConfigIssue, right: ConfigIssue): number {
