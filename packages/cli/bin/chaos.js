@@ -13,6 +13,13 @@ if (major < 22 || (major === 22 && minor < 13)) {
   process.exit(2);
 }
 
+// `--version` needs nothing but package.json: answered before any module loads.
+if (process.argv.length === 3 && (process.argv[2] === "--version" || process.argv[2] === "-V")) {
+  const { readFileSync } = await import("node:fs");
+  process.stdout.write(`${JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version}\n`);
+  process.exit(0);
+}
+
 // Node 22 calls `node:sqlite` experimental and would say so on every command; 24 does not.
 const emitWarning = process.emitWarning;
 process.emitWarning = (warning, ...rest) => {

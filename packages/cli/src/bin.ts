@@ -1,5 +1,5 @@
-import { ExitCode } from "@chaos-agents/core";
-import { defaultIo } from "./command-context.js";
+import { ExitCode } from "@chaos-agents/core/light";
+import { defaultIo } from "./io.js";
 import { main } from "./main.js";
 
 // The one place that exits the process. First SIGINT/SIGTERM: stop injecting and roll back;

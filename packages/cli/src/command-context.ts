@@ -8,29 +8,9 @@ import {
   ExitCode,
 } from "@chaos-agents/core";
 
-/** Options every command shares, as commander parses them. */
-export interface GlobalOptions {
-  journal?: string;
-  output?: "human" | "json";
-  eventsFile?: string;
-  webhook?: string;
-  verbose?: boolean;
-}
+export type { CommandIo, GlobalOptions } from "./io.js";
 
-/** Where a command writes: tests pass buffers, the binary passes the process streams. */
-export interface CommandIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-  /** Where questions are answered (`chaos agent`'s approval); the process's stdin by default. */
-  stdin?: NodeJS.ReadableStream;
-  /** Aborted on the first SIGINT/SIGTERM. */
-  signal?: AbortSignal;
-}
-
-export function defaultIo(): CommandIo {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
-}
+import type { CommandIo, GlobalOptions } from "./io.js";
 
 /** The sinks the flags ask for: human view on stderr, or JSON lines on stdout; plus file and webhook. */
 export function createEventBus(options: GlobalOptions, io: CommandIo): EventBus {

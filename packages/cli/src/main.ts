@@ -1,7 +1,7 @@
-import { ChaosError, ExitCode, redactText } from "@chaos-agents/core";
+import { ChaosError, ExitCode, redactText } from "@chaos-agents/core/light";
 import { CommanderError } from "commander";
 import { runCli } from "./cli.js";
-import { type CommandIo, defaultIo } from "./command-context.js";
+import { type CommandIo, defaultIo } from "./io.js";
 
 /** Maps every way a command can end to an exit code and a message; never throws. */
 export async function main(argv: string[], io: CommandIo = defaultIo()): Promise<number> {
