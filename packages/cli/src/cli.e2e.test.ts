@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { chaosEventSchema } from "@chaos-agents/core";
 import { chaosBinary, makeTempDirectory, runChaos, startChaos } from "@chaos-agents/testing";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
@@ -105,14 +106,15 @@ describe("chaos binary", () => {
     expect(result.stdout).toContain("rollback: 8/8 steps done");
   });
 
-  it("emits JSON lines with --output json", async () => {
+  it("emits JSON lines with --output json, each valid against the documented, versioned events schema", async () => {
     const result = await runChaos(["--output", "json", "run", config({ files: 2 }, '    duration: "0s"'), "--journal", journal]);
     expect(result.exitCode).toBe(0);
     const events = result.stdout
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line));
-    expect(events[0]).toMatchObject({ type: "experiment_started", target: "server" });
+    expect(events[0]).toMatchObject({ type: "experiment_started", target: "server", schema_version: 1 });
+    for (const event of events) expect(chaosEventSchema.safeParse(event).error, JSON.stringify(event)).toBeUndefined();
     expect(events.at(-1)).toMatchObject({ type: "experiment_finished", status: "succeeded" });
   });
 

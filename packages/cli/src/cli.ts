@@ -159,9 +159,10 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
 
   program
     .command("schema")
-    .description("print the JSON Schema of config files (for editors' YAML completion)")
-    .action(async () => {
-      exitCode = await (await import("./commands/schema.js")).schema(io);
+    .description("print the JSON Schema of config files (for editors' YAML completion), or of the event lines")
+    .option("--events", "the JSON Schema of `--output json` event lines instead")
+    .action(async (options) => {
+      exitCode = await (await import("./commands/schema.js")).schema(options, io);
     });
 
   await program.parseAsync(argv, { from: "user" });

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { configJsonSchema, loadConfigFile, type TargetKind } from "@chaos-agents/core";
+import { configJsonSchema, eventsJsonSchema, loadConfigFile, type TargetKind } from "@chaos-agents/core";
 import { makeTempDirectory } from "@chaos-agents/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
@@ -39,6 +39,11 @@ describe("shipped configs", () => {
     writeFileSync(file, "target" in parsed ? stringifyYaml(whole) : snippet);
     const loaded = await loadConfigFile(file, { registry, env: { PGPASSWORD: "x" } });
     expect(loaded.config.form).toMatch(/experiments|daemon|llm/);
+  });
+
+  it("the committed events JSON Schema is current (regenerate with `npm run schema`)", () => {
+    const committed = JSON.parse(readFileSync(join(root, "schema", "chaos-events.schema.json"), "utf8"));
+    expect(committed).toEqual(eventsJsonSchema());
   });
 
   it("the committed JSON Schema is current (regenerate with `npm run schema`)", () => {

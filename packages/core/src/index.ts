@@ -48,7 +48,15 @@ export {
   SkillError,
   UnfinishedExperimentError,
 } from "./errors/index.js";
-export type { ChaosEvent, ChaosEventInput, ChaosEventType, ExperimentStatus } from "./events/chaos-event.js";
+export {
+  type ChaosEvent,
+  type ChaosEventInput,
+  type ChaosEventType,
+  chaosEventSchema,
+  type ExperimentStatus,
+  eventSchemaVersion,
+  eventsJsonSchema,
+} from "./events/chaos-event.js";
 export { createConsoleSink, formatMetrics } from "./events/console-sink.js";
 export { EventBus, type EventSink } from "./events/event-bus.js";
 export { createJsonLinesSink } from "./events/json-lines-sink.js";

@@ -1,32 +1,61 @@
-import type { Metrics } from "../json.js";
+import { z } from "zod";
 
-interface EventBase {
+/** Bumped when an event changes in a way a consumer must know of; added fields do not bump it. */
+export const eventSchemaVersion = 1;
+
+const metrics = z.record(z.string(), z.union([z.number(), z.string()]));
+const base = {
+  /** The events' schema version, on every event. */
+  schema_version: z.literal(eventSchemaVersion),
   /** ISO time the event was emitted. */
-  at: string;
-  experimentId?: string;
-}
+  at: z.string(),
+  experimentId: z.string().optional(),
+};
+const experimentStatus = z.enum(["succeeded", "dry_run", "failed_rolled_back", "interrupted_rolled_back", "rollback_incomplete"]);
 
-/** Everything an experiment tells the outside world, in order. */
-export type ChaosEvent = EventBase &
-  (
-    | { type: "experiment_started"; name: string; target: string; identity: string; dryRun: boolean }
-    | { type: "resources_discovered"; counts: Record<string, number>; selected: number }
-    | { type: "skill_planned"; skill: string; targets: string[]; summary: string }
-    | { type: "skill_injected"; skill: string; summary: string; metrics?: Metrics }
-    | { type: "skill_failed"; skill: string; error: string }
-    | { type: "progress"; skill: string; done: number; total: number; note?: string }
-    | { type: "hold_started"; durationMs: number }
-    | { type: "observation"; skill?: string; metrics: Metrics }
-    | { type: "rollback_step_done"; stepId: number; skill: string; summary?: string; conflicts?: string[] }
-    | { type: "rollback_step_failed"; stepId: number; skill: string; error: string }
-    | { type: "experiment_finished"; name: string; status: ExperimentStatus }
-    | { type: "log"; level: "debug" | "info" | "warn" | "error"; message: string }
-  );
+/** Everything an experiment tells the outside world, in order: the documented JSON lines of `--output json`. */
+export const chaosEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    ...base,
+    type: z.literal("experiment_started"),
+    name: z.string(),
+    target: z.string(),
+    identity: z.string(),
+    dryRun: z.boolean(),
+  }),
+  z.object({ ...base, type: z.literal("resources_discovered"), counts: z.record(z.string(), z.number()), selected: z.number() }),
+  z.object({ ...base, type: z.literal("skill_planned"), skill: z.string(), targets: z.array(z.string()), summary: z.string() }),
+  z.object({ ...base, type: z.literal("skill_injected"), skill: z.string(), summary: z.string(), metrics: metrics.optional() }),
+  z.object({ ...base, type: z.literal("skill_failed"), skill: z.string(), error: z.string() }),
+  z.object({ ...base, type: z.literal("progress"), skill: z.string(), done: z.number(), total: z.number(), note: z.string().optional() }),
+  z.object({ ...base, type: z.literal("hold_started"), durationMs: z.number() }),
+  z.object({ ...base, type: z.literal("observation"), skill: z.string().optional(), metrics }),
+  z.object({
+    ...base,
+    type: z.literal("rollback_step_done"),
+    stepId: z.number(),
+    skill: z.string(),
+    summary: z.string().optional(),
+    conflicts: z.array(z.string()).optional(),
+  }),
+  z.object({ ...base, type: z.literal("rollback_step_failed"), stepId: z.number(), skill: z.string(), error: z.string() }),
+  z.object({ ...base, type: z.literal("experiment_finished"), name: z.string(), status: experimentStatus }),
+  z.object({ ...base, type: z.literal("log"), level: z.enum(["debug", "info", "warn", "error"]), message: z.string() }),
+]);
 
-export type ExperimentStatus = "succeeded" | "dry_run" | "failed_rolled_back" | "interrupted_rolled_back" | "rollback_incomplete";
-
+export type ChaosEvent = z.output<typeof chaosEventSchema>;
+export type ExperimentStatus = z.output<typeof experimentStatus>;
 export type ChaosEventType = ChaosEvent["type"];
 
 /** Distributes the omitted fields over the union so callers can emit `{ type, … }` literals. */
-type WithoutTime<Event> = Event extends unknown ? Omit<Event, "at"> : never;
-export type ChaosEventInput = WithoutTime<ChaosEvent>;
+type WithoutStamp<Event> = Event extends unknown ? Omit<Event, "at" | "schema_version"> : never;
+export type ChaosEventInput = WithoutStamp<ChaosEvent>;
+
+/** JSON Schema of the event lines (committed as schema/chaos-events.schema.json). */
+export function eventsJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(chaosEventSchema, { target: "draft-2020-12" }),
+    $id: "https://chaos-agents.dev/schema/events.json",
+    title: `Chaos Agents events, schema_version ${eventSchemaVersion}`,
+  };
+}

@@ -1,5 +1,5 @@
 import { redactSecrets } from "../redact.js";
-import type { ChaosEvent, ChaosEventInput } from "./chaos-event.js";
+import { type ChaosEvent, type ChaosEventInput, eventSchemaVersion } from "./chaos-event.js";
 import type { Logger } from "./logger.js";
 
 /** Receives every event, already redacted. One no-op-able hook, like chaostoolkit's handlers. */
@@ -22,7 +22,7 @@ export class EventBus {
   }
 
   emit(input: ChaosEventInput): void {
-    const event = redactSecrets({ ...input, at: new Date().toISOString() } as ChaosEvent);
+    const event = redactSecrets({ schema_version: eventSchemaVersion, ...input, at: new Date().toISOString() } as ChaosEvent);
     for (const sink of this.sinks) {
       try {
         sink.handle(event);
