@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AnySkill } from "./skill.js";
@@ -8,6 +9,7 @@ import { targetKinds } from "./target.js";
  * export of an array or of `{ skills }`. Throws an Error whose message says what is wrong.
  */
 export async function loadPluginSkills(modulePath: string): Promise<AnySkill[]> {
+  if (!existsSync(modulePath)) throw new Error(`there is no file ${modulePath}`);
   const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   const exported = module.skills ?? (module.default as { skills?: unknown } | undefined)?.skills ?? module.default;
   if (!Array.isArray(exported)) {

@@ -168,6 +168,28 @@ experiments:
     ]);
   });
 
+  it("says each problem once, in words: a missing mapping, a number too large, an unset variable, a missing plugin, a YAML slip", async () => {
+    expect(
+      await problems(`plugins: ["./nope.js"]
+experiments:
+  - name: "x"
+    target: database
+    skills: [{ skill_name: db.set_value, params: { value: "v", repeat: 1e300 } }]
+  - name: "y"
+    target: database
+    target_config: { name: \${UNSET_NAME} }
+    skills: [{ skill_name: db.set_value, params: { value: "v" } }]
+`),
+    ).toEqual([
+      `1:11 plugins[0]: cannot load plugin ./nope.js: there is no file ${join(temp.path, "nope.js")}`,
+      "3:5 experiments[0].target_config: expected a mapping (key: value) (missing)",
+      "5:72 experiments[0].skills[0].params.repeat: expected a positive integer, got a number too large to use",
+      "8:28 experiments[1].target_config.name: environment variable UNSET_NAME is not set (set it, or give a default: ${UNSET_NAME:-value})",
+    ]);
+    const [yaml] = await problems("experiments:\n  - name: [oops\n");
+    expect(yaml).toMatch(/^3:1 : YAML: Flow sequence in block collection must be sufficiently indented and end with a \]$/);
+  });
+
   it("refuses two experiments of one name (recover finds an experiment by its name)", async () => {
     const entry = `  - name: "twice"
     target: database

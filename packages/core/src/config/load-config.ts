@@ -18,7 +18,7 @@ import {
   llmFileSchema,
   type ParsedExperiment,
 } from "./config-schema.js";
-import { interpolateEnv } from "./interpolate.js";
+import { interpolateEnv, protectReferences, restoreReferences } from "./interpolate.js";
 import { resolveTargetAliases, type TargetAliases } from "./target-aliases.js";
 import { formatPath, type IssuePath, positionOf } from "./yaml-positions.js";
 
@@ -73,7 +73,7 @@ export async function parseConfigText(
   options: LoadConfigOptions & { file: string; directory: string },
 ): Promise<ParseResult> {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const document = parseDocument(protectReferences(text), { lineCounter, prettyErrors: true, uniqueKeys: true });
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
   const at = (path: IssuePath, message: string, atKey = false): ConfigIssue => ({
@@ -84,7 +84,9 @@ export async function parseConfigText(
 
   for (const error of document.errors) {
     const position = error.linePos?.[0];
-    errors.push({ path: "", message: `YAML: ${error.message.split("\n")[0]}`, line: position?.line, column: position?.col });
+    // The position is printed once, in front; the parser's own copy of it and its trailing colon go.
+    const message = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").replace(/:$/, "");
+    errors.push({ path: "", message: `YAML: ${message}`, line: position?.line, column: position?.col });
   }
   if (errors.length > 0) return { errors, warnings };
 
@@ -137,7 +139,7 @@ export async function parseConfigText(
     validateExperiment(value, path, options.registry, at, errors, !aliased.has(value));
   });
 
-  if (errors.length > 0 || !parsed.success) return { errors: errors.sort(byPosition), warnings };
+  if (errors.length > 0 || !parsed.success) return { errors: firstPerPath(errors.sort(byPosition)), warnings };
   const config = { form, ...(parsed.data as object), plugins } as ChaosConfig;
   applyParsedExperiments(config, options.registry);
   return { config, errors, warnings };
@@ -167,8 +169,11 @@ function interpolateDocument(document: Document, env: NodeJS.ProcessEnv, report:
       for (const pair of node.items) walk(pair.value, [...path, isScalar(pair.key) ? String(pair.key.value) : "?"]);
     } else if (isSeq(node)) {
       for (const [index, item] of node.items.entries()) walk(item, [...path, index]);
-    } else if (isScalar(node) && typeof node.value === "string" && node.value.includes("${")) {
-      const { text, missing } = interpolateEnv(node.value, env);
+    } else if (isScalar(node) && typeof node.value === "string") {
+      const written = restoreReferences(node.value);
+      node.value = written;
+      if (!written.includes("${")) return;
+      const { text, missing } = interpolateEnv(written, env);
       for (const name of missing) {
         report(path, `environment variable ${name} is not set (set it, or give a default: \${${name}:-value})`);
       }
@@ -326,15 +331,34 @@ function zodIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[], at: At): C
   });
 }
 
+/** One problem per place: the first (a value of the wrong type need not also be told it is too big). */
+function firstPerPath(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    if (seen.has(issue.path)) return false;
+    seen.add(issue.path);
+    return true;
+  });
+}
+
 function depth(issues: z.core.$ZodIssue[]): number {
   return Math.max(0, ...issues.map((issue) => issue.path.length));
 }
 
 function describe(issue: z.core.$ZodIssue): string {
   let message = issue.message.replace(/^Invalid input: /, "");
-  if (issue.code === "invalid_type" && issue.input === undefined) return `${message.replace(/, received undefined$/, "")} (missing)`;
-  message = message.replace(/, received \w+$/, "");
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    // zod says "record" for what a config calls a mapping.
+    return `${message.replace(/, received undefined$/, "").replace(/\brecord\b/, "a mapping (key: value)")} (missing)`;
+  }
+  message = message.replace(/, received \w+$/, "").replace(/\brecord\b/, "a mapping (key: value)");
   const input = (issue as { input?: unknown }).input;
-  if (input !== undefined && (input === null || typeof input !== "object")) message += `, got ${JSON.stringify(input)}`;
+  if (input !== undefined && (input === null || typeof input !== "object")) message += `, got ${shown(input)}`;
   return message;
+}
+
+/** A value as the user wrote it; numbers too large to be counts say so instead of printing 1e+300. */
+function shown(input: unknown): string {
+  if (typeof input === "number" && Number.isFinite(input) && Math.abs(input) > Number.MAX_SAFE_INTEGER) return "a number too large to use";
+  return JSON.stringify(input);
 }
