@@ -32,7 +32,8 @@ async function readSettings(db: TestDatabase): Promise<string> {
 
 const skills = {
   insert: () => `{ skill_name: db.insert_load, params: { rows_per_table: 3000, batch_size: 50 } }`,
-  update: () => `{ skill_name: db.update_load, params: { rows: 400, tables: [customers, products, orders] } }`,
+  update: () =>
+    `{ skill_name: db.update_load, params: { mode: random, rows: 400, batch_size: 100, tables: [customers, products, orders] } }`,
   config: (kind: "postgres" | "mysql") =>
     `{ skill_name: db.config_change, params: { changes: [${settings[kind].names
       .map((name, index) => `{ param: ${name}, value: "${settings[kind].values[index]}" }`)

@@ -15,6 +15,7 @@ export { configJsonSchema } from "./config/json-schema.js";
 export { type ChaosConfig, type LoadedConfig, loadConfigFile, parseConfigText, parseExperiment } from "./config/load-config.js";
 export { durationText, fraction, nonNegativeInteger, positiveInteger, regexText } from "./config/params.js";
 export { formatDuration, parseDuration } from "./duration.js";
+export { summarizeConflicts } from "./engine/conflict-summary.js";
 export { newExperimentId } from "./engine/experiment-id.js";
 export { type RecoveredExperiment, type RecoverOptions, recoverExperiments } from "./engine/recover.js";
 export {

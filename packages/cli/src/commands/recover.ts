@@ -5,6 +5,7 @@ import {
   loadPluginSkills,
   openSqliteJournal,
   recoverExperiments,
+  summarizeConflicts,
 } from "@chaos-agents/core";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
@@ -44,7 +45,7 @@ export async function recover(options: RecoverOptions, io: CommandIo): Promise<n
           "\n",
       );
       for (const failure of result.rollback.failed) io.stdout.write(`  ✗ step #${failure.stepId} ${failure.skill}: ${failure.error}\n`);
-      for (const conflict of result.rollback.conflicts) io.stdout.write(`  ! conflict: ${conflict}\n`);
+      for (const conflict of summarizeConflicts(result.rollback.conflicts)) io.stdout.write(`  ! conflict: ${conflict}\n`);
     }
     return incomplete ? ExitCode.rollbackIncomplete : ExitCode.success;
   } finally {

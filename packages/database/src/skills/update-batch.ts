@@ -1,0 +1,163 @@
+import { randomUUID } from "node:crypto";
+import type { DatabaseSession } from "../database-session.js";
+import type { Column, Table } from "../discovery/database-schema.js";
+import type { SqlExecutor } from "../sql/sql-client.js";
+import type { parseChecks } from "../values/check-constraints.js";
+import { greaterThan } from "../values/generate-value.js";
+import { findTriggerWrites, type TriggerWrites } from "./trigger-writes.js";
+import { rewriteRows } from "./update-rewrite.js";
+import { keyId, type RowImage, readRowImages } from "./update-row-images.js";
+
+/** How db.update_load writes: the same values again (`rewrite`) or new random ones (`random`). */
+export type UpdateMode = "rewrite" | "random";
+
+/** Undo of one batch: before- and after-images of the rows whose values chaos's statements changed. */
+export type UpdateUndo = {
+  table: string;
+  keyColumns: string[];
+  /** The columns of each image (older journals: only the columns chaos wrote). */
+  columns: string[];
+  /** Only rows where at least one column differs between before and after. */
+  rows: { key: string[]; before: RowImage; after: RowImage }[];
+  /** Additive numeric columns: the rollback keeps the application's deltas in them. */
+  compensate?: string[];
+  /** Rows of other tables that triggers wrote during this batch (PostgreSQL, by xmin). */
+  triggerWrites?: TriggerWrites;
+  /** Names this batch in the runtime's set of committed batches (same process). */
+  batch?: string;
+  /** PostgreSQL: the batch's transaction id, so `chaos recover` can ask whether it committed. */
+  transaction?: string;
+};
+
+/** Runtime key of the batches this process saw commit: the journal is written before COMMIT, so it may name a batch that never committed. */
+export const committedBatchesKey = "db.update_load committed batches";
+
+/** Everything one table's batches need, decided once per table. */
+export interface TableUpdatePlan {
+  table: Table;
+  keyColumns: Column[];
+  /** Columns of the row images chaos captures before and after its statements. */
+  imageColumns: Column[];
+  mode: UpdateMode;
+  /** random: the columns chaos writes new values into, and how it makes them. */
+  columns: Column[];
+  makers: (() => string | null)[];
+  rules: ReturnType<typeof parseChecks>["rules"];
+  /** rewrite: the column written with its own value (PostgreSQL) or changed and changed back (MySQL). */
+  rewriteColumn?: Column;
+  compensate: string[];
+}
+
+export interface BatchResult {
+  /** Rows the server wrote. */
+  written: number;
+  /** Rows whose values the application can see changed after the batch (random values, trigger stamps). */
+  changed: number;
+}
+
+/**
+ * One bounded transaction: lock the batch's rows in key order, read their images, write,
+ * read the images again and journal the rows that differ before COMMIT (the undo is durable
+ * before anything is visible). Bounded so locks, savepoints and the lock table stay small
+ * whatever `rows_per_table` is.
+ */
+export async function updateBatch(
+  session: DatabaseSession,
+  plan: TableUpdatePlan,
+  keys: string[][],
+  record: (undo: UpdateUndo) => number,
+  committed: Set<string>,
+): Promise<BatchResult> {
+  const { dialect } = session;
+  const { table, keyColumns, imageColumns } = plan;
+  const batch = randomUUID();
+  const result = await session.client.transaction(async (executor) => {
+    const before = await readRowImages(executor, dialect, table, keyColumns, imageColumns, keys, true);
+    const lockedKeys = [...before.keys()].map((id) => JSON.parse(id) as string[]);
+    if (lockedKeys.length === 0) return { written: 0, changed: 0 };
+    const written =
+      plan.mode === "rewrite"
+        ? await rewriteRows(executor, dialect, table, keyColumns, plan.rewriteColumn as Column, lockedKeys)
+        : await writeRandomValues(executor, session, plan, lockedKeys);
+    const after = await readRowImages(executor, dialect, table, keyColumns, imageColumns, lockedKeys, false);
+    const rows: UpdateUndo["rows"] = [];
+    for (const key of lockedKeys) {
+      const id = keyId(key);
+      const beforeImage = before.get(id) as RowImage;
+      const afterImage = after.get(id);
+      if (afterImage?.some((value, index) => value !== beforeImage[index])) rows.push({ key, before: beforeImage, after: afterImage });
+    }
+    const triggerWrites = await findTriggerWrites(executor, session, table);
+    if (rows.length > 0 || Object.keys(triggerWrites).length > 0) {
+      const transaction =
+        dialect.kind === "postgres"
+          ? String((await executor.query<{ id: string }>("SELECT pg_current_xact_id()::text AS id")).rows[0]?.id)
+          : undefined;
+      record({
+        batch,
+        ...(transaction ? { transaction } : {}),
+        table: table.qualifiedName,
+        keyColumns: keyColumns.map((column) => column.name),
+        columns: imageColumns.map((column) => column.name),
+        rows,
+        ...(plan.compensate.length ? { compensate: plan.compensate } : {}),
+        ...(Object.keys(triggerWrites).length ? { triggerWrites } : {}),
+      });
+    }
+    return { written, changed: rows.length };
+  });
+  committed.add(batch);
+  return result;
+}
+
+/**
+ * New values row by row. A row whose values break a constraint is left unchanged (a
+ * savepoint on PostgreSQL; MySQL undoes just the failed statement by itself).
+ */
+async function writeRandomValues(
+  executor: SqlExecutor,
+  session: DatabaseSession,
+  plan: TableUpdatePlan,
+  keys: string[][],
+): Promise<number> {
+  const { dialect } = session;
+  let written = 0;
+  for (const [rowIndex, key] of keys.entries()) {
+    const values = newValues(plan.columns, plan.makers, plan.rules, plan.compensate);
+    let parameter = 0;
+    const next = () => dialect.placeholder(++parameter);
+    const assignments = plan.columns.map((column) => `${dialect.quote(column.name)} = ${dialect.fromText(next(), column)}`).join(", ");
+    const where = plan.keyColumns.map((column) => `${dialect.quote(column.name)} = ${dialect.fromText(next(), column)}`).join(" AND ");
+    const savepoint = dialect.kind === "postgres" ? `chaos_row_${rowIndex}` : undefined;
+    if (savepoint) await executor.query(`SAVEPOINT ${savepoint}`);
+    try {
+      await executor.query(`UPDATE ${dialect.table(plan.table)} SET ${assignments} WHERE ${where}`, [...values, ...key]);
+      if (savepoint) await executor.query(`RELEASE SAVEPOINT ${savepoint}`);
+      written++;
+    } catch (error) {
+      if (!dialect.isConstraintViolation(error)) throw error;
+      if (savepoint) await executor.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+    }
+  }
+  return written;
+}
+
+/** Fresh values for one row; a column a CHECK says must exceed another one chaos also changes is made after it. */
+function newValues(
+  columns: Column[],
+  makers: (() => string | null)[],
+  rules: TableUpdatePlan["rules"],
+  compensate: string[],
+): (string | null)[] {
+  // No NULL in an additive column: the application's `c = c + delta` would turn it into NULL and lose the delta.
+  const values: (string | null)[] = columns.map((column, index) =>
+    column.nullable && !compensate.includes(column.name) && Math.random() < 0.05 ? null : (makers[index] as () => string | null)(),
+  );
+  columns.forEach((column, index) => {
+    const other = rules.get(column.name)?.greaterThan;
+    const otherIndex = columns.findIndex((candidate) => candidate.name === other);
+    const otherValue = values[otherIndex];
+    if (otherIndex >= 0 && otherValue && values[index] !== null) values[index] = greaterThan(otherValue, column) ?? values[index] ?? null;
+  });
+  return values;
+}
