@@ -156,7 +156,7 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo>({
   },
 
   async rollback({ session, runtime }, undo): Promise<RollbackResult> {
-    return restoreRows(session, undo, committedBatches(runtime));
+    return restoreRows(session, undo, committedBatches(runtime), runtime);
   },
 });
 

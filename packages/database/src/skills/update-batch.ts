@@ -7,6 +7,7 @@ import { greaterThan } from "../values/generate-value.js";
 import { findTriggerWrites, type TriggerWrites } from "./trigger-writes.js";
 import { rewriteRows } from "./update-rewrite.js";
 import { keyId, type RowImage, readRowImages } from "./update-row-images.js";
+import { triggersWritingElsewhere } from "./update-triggers.js";
 
 /** How db.update_load writes: the same values again (`rewrite`) or new random ones (`random`). */
 export type UpdateMode = "rewrite" | "random";
@@ -23,6 +24,8 @@ export type UpdateUndo = {
   compensate?: string[];
   /** Rows of other tables that triggers wrote during this batch (PostgreSQL, by xmin). */
   triggerWrites?: TriggerWrites;
+  /** MySQL: UPDATE triggers chaos's statements fired, whose writes elsewhere cannot be listed there. */
+  triggersFired?: string[];
   /** Names this batch in the runtime's set of committed batches (same process). */
   batch?: string;
   /** PostgreSQL: the batch's transaction id, so `chaos recover` can ask whether it committed. */
@@ -88,7 +91,8 @@ export async function updateBatch(
       if (afterImage?.some((value, index) => value !== beforeImage[index])) rows.push({ key, before: beforeImage, after: afterImage });
     }
     const triggerWrites = await findTriggerWrites(executor, session, table);
-    if (rows.length > 0 || Object.keys(triggerWrites).length > 0) {
+    const triggersFired = dialect.kind === "mysql" ? triggersWritingElsewhere(table) : [];
+    if (rows.length > 0 || Object.keys(triggerWrites).length > 0 || triggersFired.length > 0) {
       const transaction =
         dialect.kind === "postgres"
           ? String((await executor.query<{ id: string }>("SELECT pg_current_xact_id()::text AS id")).rows[0]?.id)
@@ -102,6 +106,7 @@ export async function updateBatch(
         rows,
         ...(plan.compensate.length ? { compensate: plan.compensate } : {}),
         ...(Object.keys(triggerWrites).length ? { triggerWrites } : {}),
+        ...(triggersFired.length ? { triggersFired } : {}),
       });
     }
     return { written, changed: rows.length };

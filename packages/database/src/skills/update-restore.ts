@@ -3,9 +3,13 @@ import type { DatabaseSession } from "../database-session.js";
 import type { Column, Table } from "../discovery/database-schema.js";
 import { chunks } from "../sql/key-sets.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
-import { describeTriggerWrites } from "./trigger-writes.js";
+import { describeTriggerWrites, findTriggerWrites } from "./trigger-writes.js";
 import type { UpdateUndo } from "./update-batch.js";
 import { keyId, readRowImages } from "./update-row-images.js";
+import { triggersWritingElsewhere } from "./update-triggers.js";
+
+/** Runtime key: the schema was read afresh for this rollback already. */
+const schemaReadKey = "db.update_load schema read for rollback";
 
 /** Rows read per statement while restoring (bounded statements; one journal step is at most batch_size rows). */
 const restoreChunk = 500;
@@ -33,12 +37,18 @@ interface Assignment {
  * - a column that no longer exists (renamed, dropped) is reported with its rows, and the
  *   other columns are still restored.
  */
-export async function restoreRows(session: DatabaseSession, undo: UpdateUndo, committedBatches: Set<string>): Promise<RollbackResult> {
+export async function restoreRows(
+  session: DatabaseSession,
+  undo: UpdateUndo,
+  committedBatches: Set<string>,
+  runtime: Map<string, unknown>,
+): Promise<RollbackResult> {
   const committed = await batchCommitted(session, undo, committedBatches);
   // The journal is written before COMMIT: a batch that never committed changed nothing.
   if (committed === false) return { summary: `${undo.table}: chaos's batch never committed; nothing to restore` };
-  // Read afresh: the application may have renamed or dropped columns during the hold.
-  const schema = await session.schema(true);
+  // Read afresh (once per rollback, not per step): the application may have renamed or dropped columns during the hold.
+  const schema = await session.schema(!runtime.has(schemaReadKey));
+  runtime.set(schemaReadKey, true);
   const table = schema.tables.find((candidate) => candidate.qualifiedName === undo.table);
   if (!table)
     return {
@@ -56,8 +66,10 @@ export async function restoreRows(session: DatabaseSession, undo: UpdateUndo, co
     // cannot compensate a row twice (compensation, unlike a plain restore, is not idempotent).
     const stepCounts = await session.client.transaction(async (executor) => {
       const inStep: RestoreCounts = { restored: 0, compensated: 0, conflicts: [] };
+      const suppressed = await suppressTriggers(executor, session, table);
       for (const rows of chunks(undo.rows, restoreChunk))
         await restoreChunkOfRows(executor, session, table, undo, rows, inStep, committed === true);
+      if (inStep.restored > 0 && !suppressed) inStep.conflicts.push(...(await restoreSideEffects(executor, session, table)));
       return inStep;
     });
     counts.restored = stepCounts.restored;
@@ -65,6 +77,10 @@ export async function restoreRows(session: DatabaseSession, undo: UpdateUndo, co
     counts.conflicts.push(...stepCounts.conflicts);
   }
   counts.conflicts.push(...describeTriggerWrites(undo.triggerWrites, `UPDATE of ${undo.table}`));
+  if (undo.triggersFired?.length)
+    counts.conflicts.push(
+      `${undo.table}: chaos's UPDATEs fired trigger(s) ${undo.triggersFired.join(", ")}; MySQL cannot list the rows they wrote in other tables`,
+    );
   const compensated = counts.compensated ? `, compensated ${counts.compensated} (the application's deltas kept)` : "";
   return {
     summary: `restored ${counts.restored} row(s) of ${table.qualifiedName}${compensated}`,
@@ -83,6 +99,36 @@ async function batchCommitted(session: DatabaseSession, undo: UpdateUndo, commit
   const { rows } = await session.client.query<{ status: string | null }>("SELECT pg_xact_status($1::xid8) AS status", [undo.transaction]);
   const status = rows[0]?.status;
   return status === "committed" ? true : status === "aborted" ? false : undefined;
+}
+
+/**
+ * PostgreSQL: `session_replication_role = replica` for the restore's transaction, so the
+ * table's ordinary triggers neither stamp the restored rows nor write elsewhere. Only a
+ * superuser (or a role granted SET on it) may; otherwise the restore goes ahead and reports
+ * what the triggers did. MySQL has no such switch.
+ */
+async function suppressTriggers(executor: SqlExecutor, session: DatabaseSession, table: Table): Promise<boolean> {
+  if (session.dialect.kind !== "postgres" || table.triggers.length === 0) return false;
+  await executor.query("SAVEPOINT chaos_suppress_triggers");
+  try {
+    await executor.query("SET LOCAL session_replication_role = replica");
+    await executor.query("RELEASE SAVEPOINT chaos_suppress_triggers");
+    return true;
+  } catch {
+    await executor.query("ROLLBACK TO SAVEPOINT chaos_suppress_triggers");
+    return false;
+  }
+}
+
+/** What the restore's own UPDATEs made triggers do elsewhere: listed on PostgreSQL, named on MySQL. */
+async function restoreSideEffects(executor: SqlExecutor, session: DatabaseSession, table: Table): Promise<string[]> {
+  if (session.dialect.kind === "postgres")
+    return describeTriggerWrites(await findTriggerWrites(executor, session, table), `chaos's restore of ${table.qualifiedName}`);
+  const triggers = triggersWritingElsewhere(table);
+  if (triggers.length === 0) return [];
+  return [
+    `${table.qualifiedName}: chaos's restore fired trigger(s) ${triggers.join(", ")}; MySQL cannot list the rows they wrote in other tables`,
+  ];
 }
 
 /** Names each column chaos changed that is gone now, and exactly which rows keep chaos's value in it. */
@@ -122,6 +168,8 @@ async function restoreChunkOfRows(
     rows.map((row) => row.key),
     true,
   );
+  // What each restored row must hold afterwards, column by column (undefined: compensated, computed by the server).
+  const expected = new Map<string, (string | null | undefined)[]>();
   for (const row of rows) {
     const now = current.get(keyId(row.key));
     const where = `${table.qualifiedName} row (${row.key.join(", ")})`;
@@ -158,6 +206,35 @@ async function restoreChunkOfRows(
     await assign(executor, session, table, keyColumns, row.key, assignments);
     counts.restored++;
     if (rowCompensated) counts.compensated++;
+    expected.set(
+      keyId(row.key),
+      present.map(({ column }, position) => {
+        const assignment = assignments.find((candidate) => candidate.column === column);
+        return assignment ? (assignment.compensated ? undefined : assignment.value) : (now[position] ?? null);
+      }),
+    );
+  }
+  if (expected.size === 0) return;
+  // The restoring UPDATE fires the table's triggers again: a stamp they write is reported, not hidden.
+  const restoredKeys = rows.map((row) => row.key).filter((key) => expected.has(keyId(key)));
+  const after = await readRowImages(
+    executor,
+    dialect,
+    table,
+    keyColumns,
+    present.map((entry) => entry.column),
+    restoredKeys,
+    false,
+  );
+  for (const key of restoredKeys) {
+    const image = after.get(keyId(key));
+    (expected.get(keyId(key)) ?? []).forEach((value, position) => {
+      const now = image?.[position] ?? null;
+      if (value === undefined || now === value) return;
+      counts.conflicts.push(
+        `${table.qualifiedName} row (${key.join(", ")}): column ${present[position]?.column.name} was changed again by a trigger when chaos restored the row (now ${shown(now)}, before ${shown(value)}); chaos could not suppress the trigger`,
+      );
+    });
   }
 }
 
