@@ -118,6 +118,24 @@ describe.each(kinds)("%s db.update_load beside a read-modify-write application",
     }
   });
 
+  it("mode rewrite writes rows whose values sit at a CHECK's bounds (MariaDB's change and change back picks a direction per row)", async () => {
+    const db = await databases.empty(kind);
+    await db.execute("CREATE TABLE bounded (id int PRIMARY KEY, level int NOT NULL CHECK (level BETWEEN 0 AND 10))");
+    for (let level = 0; level <= 10; level++) await db.execute(`INSERT INTO bounded VALUES (${level + 1}, ${level})`);
+    const before = await databaseState(db.url, kind);
+    const written = await rowsWrittenByServer(db);
+    const { report } = await runDatabaseExperiment({
+      url: db.url,
+      dbType: kind,
+      skills: [{ skill_name: "db.update_load", params: { tables: ["bounded"], rows: 11 } }],
+    });
+    expect(report.skills[0]?.error).toBeUndefined();
+    expect(report.skills[0]?.metrics).toMatchObject({ rows_updated: 11, rows_changed: 0 });
+    expect(report.status).toBe("succeeded");
+    expect(await databaseState(db.url, kind)).toEqual(before);
+    if (kind === "mysql") expect((await rowsWrittenByServer(db)) - written).toBeGreaterThanOrEqual(22);
+  });
+
   it("updates 20,000 rows in bounded transactions (no out of shared memory) and restores them exactly", async () => {
     const db = await databases.empty(kind);
     await createTransferTables(db, 25_000);
@@ -132,6 +150,24 @@ describe.each(kinds)("%s db.update_load beside a read-modify-write application",
     expect(report.status).toBe("succeeded");
     expect(await databaseState(db.url, kind)).toEqual(before);
   }, 120_000);
+
+  it("sustain keeps updating until the hold ends, no faster than rate", async () => {
+    const db = await databases.empty(kind);
+    await createTransferTables(db, 50);
+    const before = await databaseState(db.url, kind);
+    const { report } = await runDatabaseExperiment({
+      url: db.url,
+      dbType: kind,
+      duration: "2s",
+      skills: [{ skill_name: "db.update_load", params: { tables: ["accounts"], rows: 50, sustain: true, rate: 100, mode: "random" } }],
+    });
+    expect(report.status).toBe("succeeded");
+    const updated = Number(report.skills[0]?.metrics?.rows_updated);
+    // Several passes over the 50 rows, yet at most about 100 rows per second of the hold.
+    expect(Number(report.skills[0]?.metrics?.passes)).toBeGreaterThan(1);
+    expect(updated).toBeLessThanOrEqual(100 * (report.heldMs / 1000 + 1));
+    expect(await databaseState(db.url, kind)).toEqual(before);
+  });
 
   it("refuses, before any change, params that do not fit the mode", async () => {
     const db = await databases.empty(kind);

@@ -60,9 +60,9 @@ const params = z
 type Params = z.output<typeof params>;
 
 interface PlanDetails {
-  [key: string]: Record<string, string[]> | Record<string, string> | string[];
+  [key: string]: Record<string, string[]> | string[];
   columnsByTable: Record<string, string[]>;
-  rewriteColumnByTable: Record<string, string>;
+  rewriteColumnsByTable: Record<string, string[]>;
   skipped: string[];
 }
 
@@ -85,7 +85,7 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo>({
     const targets: string[] = [];
     const skipped: string[] = [];
     const columnsByTable: Record<string, string[]> = {};
-    const rewriteColumnByTable: Record<string, string> = {};
+    const rewriteColumnsByTable: Record<string, string[]> = {};
     for (const table of resolveTables("db.update_load", schema, allowed, params.tables)) {
       if (!rowKeyOf(table)) {
         skipped.push(`${table.qualifiedName}: no primary key or NOT NULL unique key to find rows by`);
@@ -96,8 +96,8 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo>({
         skipped.push(`${table.qualifiedName}: no column chaos may change${params.columns ? ` among ${params.columns.join(", ")}` : ""}`);
         continue;
       }
-      const rewriteColumn = session.dialect.kind === "postgres" ? columns[0] : flippableColumns(columns)[0];
-      if (mode === "rewrite" && !rewriteColumn) {
+      const rewriteColumns = session.dialect.kind === "postgres" ? columns.slice(0, 1) : flippableColumns(columns);
+      if (mode === "rewrite" && rewriteColumns.length === 0) {
         skipped.push(
           `${table.qualifiedName}: MySQL/MariaDB skip an UPDATE to a row's own values and this table has no integer or decimal column chaos can change and change back (mode: random can write it)`,
         );
@@ -105,7 +105,7 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo>({
       }
       targets.push(table.qualifiedName);
       columnsByTable[table.qualifiedName] = columns.map((column) => column.name);
-      if (rewriteColumn) rewriteColumnByTable[table.qualifiedName] = rewriteColumn.name;
+      rewriteColumnsByTable[table.qualifiedName] = rewriteColumns.map((column) => column.name);
     }
     checkNamedColumns(params, schema.tables, targets, columnsByTable);
     const triggers = targets.flatMap((name) => updateTriggersOf(schema.tables.find((table) => table.qualifiedName === name) as Table));
@@ -128,7 +128,7 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo>({
     return {
       targets,
       summary: `${what} in each of ${targets.join(", ") || "no table"}, ${notes.join(", ")}${warnings.length ? ` (${warnings.join("; ")})` : ""}`,
-      details: { columnsByTable, rewriteColumnByTable, skipped } satisfies PlanDetails,
+      details: { columnsByTable, rewriteColumnsByTable, skipped } satisfies PlanDetails,
     };
   },
 
@@ -215,7 +215,6 @@ function tablePlan(session: DatabaseSession, tables: Table[], name: string, para
     table.checks,
     table.columns.map((column) => column.name),
   );
-  const rewriteColumn = details.rewriteColumnByTable[name];
   return {
     table,
     keyColumns: keyNames.map((key) => columnOf(table, key)),
@@ -224,7 +223,7 @@ function tablePlan(session: DatabaseSession, tables: Table[], name: string, para
     columns,
     makers: columns.map((column) => valueMaker(column, dialect.kind, rules.get(column.name)) ?? (() => null)),
     rules,
-    ...(rewriteColumn ? { rewriteColumn: columnOf(table, rewriteColumn) } : {}),
+    rewriteColumns: (details.rewriteColumnsByTable[name] ?? []).map((column) => columnOf(table, column)),
     compensate: (params.compensate ?? []).filter((column) => columns.some((candidate) => candidate.name === column)),
   };
 }

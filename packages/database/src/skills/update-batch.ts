@@ -46,8 +46,8 @@ export interface TableUpdatePlan {
   columns: Column[];
   makers: (() => string | null)[];
   rules: ReturnType<typeof parseChecks>["rules"];
-  /** rewrite: the column written with its own value (PostgreSQL) or changed and changed back (MySQL). */
-  rewriteColumn?: Column;
+  /** rewrite: the column written with its own value (PostgreSQL: the first) or changed and changed back (MySQL: the first a CHECK allows). */
+  rewriteColumns: Column[];
   compensate: string[];
 }
 
@@ -80,7 +80,7 @@ export async function updateBatch(
     if (lockedKeys.length === 0) return { written: 0, changed: 0 };
     const written =
       plan.mode === "rewrite"
-        ? await rewriteRows(executor, dialect, table, keyColumns, plan.rewriteColumn as Column, lockedKeys)
+        ? await rewriteRows(executor, dialect, table, keyColumns, plan.rewriteColumns, lockedKeys)
         : await writeRandomValues(executor, session, plan, lockedKeys);
     const after = await readRowImages(executor, dialect, table, keyColumns, imageColumns, lockedKeys, false);
     const rows: UpdateUndo["rows"] = [];

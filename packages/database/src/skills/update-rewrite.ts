@@ -21,33 +21,52 @@ export function flippableColumns(columns: Column[]): Column[] {
 /**
  * An involution: the integer part's parity decides +1 or -1, so applying it twice gives the
  * value back, and a type's extremes (odd maximum, even minimum) move inwards, never out.
+ * `even` picks the direction for even values, so a CHECK that refuses one direction (a value
+ * at its lower or upper bound) may accept the other.
  */
-function flip(dialect: Dialect, column: Column): string {
+function flip(dialect: Dialect, column: Column, even: "+" | "-"): string {
   const name = dialect.quote(column.name);
-  return `${name} = IF(MOD(FLOOR(${name}), 2) = 0, ${name} + 1, ${name} - 1)`;
+  const odd = even === "+" ? "-" : "+";
+  return `${name} = IF(MOD(FLOOR(${name}), 2) = 0, ${name} ${even} 1, ${name} ${odd} 1)`;
 }
 
 /**
  * Writes every row of `keys` without changing what the application sees, and returns how
  * many rows the server really wrote. PostgreSQL writes a new row version for `SET c = c`;
- * MySQL/MariaDB get the column changed and changed back (both inside the caller's transaction).
+ * MySQL/MariaDB get a column changed and changed back (both inside the caller's transaction).
  */
 export async function rewriteRows(
   executor: SqlExecutor,
   dialect: Dialect,
   table: Table,
   keyColumns: Column[],
-  column: Column,
+  columns: Column[],
   keys: string[][],
 ): Promise<number> {
   const condition = keysIn(dialect, keyColumns, keys);
   if (dialect.kind === "postgres") {
-    const name = dialect.quote(column.name);
+    const name = dialect.quote((columns[0] as Column).name);
     const result = await executor.query(`UPDATE ${dialect.table(table)} SET ${name} = ${name} WHERE ${condition.sql}`, condition.params);
     return result.rowCount;
   }
-  const statement = `UPDATE ${dialect.table(table)} SET ${flip(dialect, column)} WHERE ${condition.sql}`;
-  const changed = await executor.query(statement, condition.params);
-  await executor.query(statement, condition.params);
-  return changed.rowCount;
+  for (const column of columns) {
+    for (const even of ["+", "-"] as const) {
+      const statement = `UPDATE ${dialect.table(table)} SET ${flip(dialect, column, even)} WHERE ${condition.sql}`;
+      try {
+        const changed = await executor.query(statement, condition.params);
+        await executor.query(statement, condition.params);
+        return changed.rowCount;
+      } catch (error) {
+        // MySQL undoes just the failed statement; the change back cannot fail (it restores a valid row).
+        if (!dialect.isConstraintViolation(error)) throw error;
+      }
+    }
+  }
+  // Some row refuses every flip (a CHECK at both bounds): halve the batch until only such rows are left unwritten.
+  if (keys.length === 1) return 0;
+  const middle = Math.ceil(keys.length / 2);
+  return (
+    (await rewriteRows(executor, dialect, table, keyColumns, columns, keys.slice(0, middle))) +
+    (await rewriteRows(executor, dialect, table, keyColumns, columns, keys.slice(middle)))
+  );
 }
