@@ -1,4 +1,6 @@
-import { databaseState, runDatabaseExperiment, type TestDatabase, useTestDatabases } from "@chaos-agents/testing";
+import { EventBus } from "@chaos-agents/core";
+import { databaseSkills } from "@chaos-agents/database";
+import { databaseState, runDatabaseExperiment, type TestDatabase, useTestDatabases, withDatabaseSession } from "@chaos-agents/testing";
 import { describe, expect, it } from "vitest";
 
 const databases = useTestDatabases();
@@ -251,5 +253,43 @@ describe.each(["postgres", "mysql"] as const)("%s db.update_load beside stamping
       ),
     );
     expect(conflict?.split(": ").at(-1)?.split(" ")).toEqual(changed);
+  });
+});
+
+describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation after a crash", (kind) => {
+  it("never subtracts a change whose batch is not proven committed (the journal is written before COMMIT)", async () => {
+    const db = await databases.empty(kind);
+    await db.execute("CREATE TABLE ledger (id int PRIMARY KEY, balance bigint NOT NULL)");
+    // The application moved the balance from 100 to 130 while chaos's batch, journaled with 100 → 5000, never committed.
+    await db.execute("INSERT INTO ledger VALUES (1, 130)");
+    let transaction: string | undefined;
+    if (kind === "postgres") {
+      await db.execute("BEGIN");
+      transaction = String((await db.execute("SELECT pg_current_xact_id()::text AS id"))[0]?.id);
+      await db.execute("ROLLBACK");
+    }
+    const undo = {
+      table: kind === "postgres" ? "public.ledger" : `${db.name}.ledger`,
+      keyColumns: ["id"],
+      columns: ["balance"],
+      rows: [{ key: ["1"], before: ["100"], after: ["5000"] }],
+      compensate: ["balance"],
+      batch: "a batch this process never saw commit",
+      ...(transaction ? { transaction } : {}),
+    };
+    const skill = databaseSkills.find((candidate) => candidate.name === "db.update_load") as (typeof databaseSkills)[number];
+    const result = await withDatabaseSession(db.url, kind, (session) =>
+      skill.rollback({ experimentId: "test", session, runtime: new Map(), log: new EventBus().logger() }, undo),
+    );
+    expect((await db.execute("SELECT balance FROM ledger"))[0]?.balance).toBe(kind === "postgres" ? "130" : 130);
+    if (kind === "postgres") {
+      // pg_xact_status says the batch aborted: nothing happened, nothing to restore.
+      expect(result?.summary).toMatch(/never committed; nothing to restore/);
+      expect(result?.conflicts ?? []).toEqual([]);
+    } else {
+      expect(result?.conflicts).toEqual([
+        expect.stringMatching(/ledger row \(1\): column balance not compensated: chaos cannot prove its batch committed/),
+      ]);
+    }
   });
 });
