@@ -136,6 +136,36 @@ describe.each(kinds)("%s db.update_load beside a read-modify-write application",
     if (kind === "mysql") expect((await rowsWrittenByServer(db)) - written).toBeGreaterThanOrEqual(22);
   });
 
+  it("mode rewrite writes a table whose only writable values are DATETIMEs at their extremes, and skips one with none, saying why", async () => {
+    const db = await databases.empty(kind);
+    const datetime = kind === "postgres" ? "timestamp(6)" : "datetime(6)";
+    await db.execute(`CREATE TABLE events (id int PRIMARY KEY, happened ${datetime} NOT NULL, label varchar(10))`);
+    await db.execute(
+      `INSERT INTO events VALUES (1, '9999-12-31 23:59:59.999999', 'last'), (2, '1000-01-01 00:00:00', 'first'), (3, '2024-02-29 12:00:01.5', NULL)`,
+    );
+    await db.execute("CREATE TABLE labels (code varchar(10) PRIMARY KEY, title varchar(40))");
+    await db.execute("INSERT INTO labels VALUES ('a', 'A')");
+    const before = await databaseState(db.url, kind);
+    const written = await rowsWrittenByServer(db);
+    const { report } = await runDatabaseExperiment({
+      url: db.url,
+      dbType: kind,
+      skills: [{ skill_name: "db.update_load", params: { tables: ["events", "labels"], rows: 3 } }],
+    });
+    expect(report.skills[0]?.error).toBeUndefined();
+    expect(report.status).toBe("succeeded");
+    expect(await databaseState(db.url, kind)).toEqual(before);
+    if (kind === "mysql") {
+      expect(report.skills[0]?.metrics?.rows_updated).toBe(3);
+      expect((await rowsWrittenByServer(db)) - written).toBeGreaterThanOrEqual(6);
+      expect(report.skills[0]?.plan).toMatch(
+        /skipped .*labels: MySQL\/MariaDB skip an UPDATE to a row's own values and this table has no integer, decimal or DATETIME column/,
+      );
+    } else {
+      expect(report.skills[0]?.metrics?.rows_updated).toBe(4);
+    }
+  });
+
   it("updates 20,000 rows in bounded transactions (no out of shared memory) and restores them exactly", async () => {
     const db = await databases.empty(kind);
     await createTransferTables(db, 25_000);

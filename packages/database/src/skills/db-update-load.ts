@@ -99,7 +99,7 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo>({
       const rewriteColumns = session.dialect.kind === "postgres" ? columns.slice(0, 1) : flippableColumns(columns);
       if (mode === "rewrite" && rewriteColumns.length === 0) {
         skipped.push(
-          `${table.qualifiedName}: MySQL/MariaDB skip an UPDATE to a row's own values and this table has no integer or decimal column chaos can change and change back (mode: random can write it)`,
+          `${table.qualifiedName}: MySQL/MariaDB skip an UPDATE to a row's own values and this table has no integer, decimal or DATETIME column chaos can change and change back (mode: random can write it)`,
         );
         continue;
       }

@@ -6,13 +6,17 @@ import type { SqlExecutor } from "../sql/sql-client.js";
 /**
  * Columns MySQL/MariaDB can be made to really write a row through: InnoDB skips an UPDATE
  * that leaves a row byte-identical, so chaos changes one column and changes it back inside
- * the same transaction. Only integers and decimals with an integer part qualify, because
- * for them `flip` below is its own inverse in SQL and never leaves the type's range, so the
- * value comes back exactly without travelling through text.
+ * the same transaction. Only kinds for which `flip` below is its own inverse in SQL and never
+ * leaves the type's range qualify (integers, booleans, decimals with an integer part,
+ * DATETIME by one second), so the value comes back exactly without travelling through text.
  */
 export function flippableColumns(columns: Column[]): Column[] {
   const candidates = columns.filter(
-    (column) => column.kind === "integer" || (column.kind === "decimal" && (column.precision ?? 10) - (column.scale ?? 0) >= 1),
+    (column) =>
+      column.kind === "integer" ||
+      column.kind === "boolean" ||
+      (column.kind === "decimal" && (column.precision ?? 10) - (column.scale ?? 0) >= 1) ||
+      (column.kind === "timestamp" && /^datetime/i.test(column.sqlType)),
   );
   // A NOT NULL column is written in every row; a NULL stays NULL and that row is not written.
   return [...candidates.filter((column) => !column.nullable), ...candidates.filter((column) => column.nullable)];
@@ -27,6 +31,9 @@ export function flippableColumns(columns: Column[]): Column[] {
 function flip(dialect: Dialect, column: Column, even: "+" | "-"): string {
   const name = dialect.quote(column.name);
   const odd = even === "+" ? "-" : "+";
+  // DATETIME by the second's parity: 9999-12-31 23:59:59 is odd and 1000-01-01 00:00:00 even, so both move inwards.
+  if (column.kind === "timestamp")
+    return `${name} = IF(MOD(SECOND(${name}), 2) = 0, ${name} ${even} INTERVAL 1 SECOND, ${name} ${odd} INTERVAL 1 SECOND)`;
   return `${name} = IF(MOD(FLOOR(${name}), 2) = 0, ${name} ${even} 1, ${name} ${odd} 1)`;
 }
 
