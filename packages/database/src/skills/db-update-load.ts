@@ -4,7 +4,7 @@ import { type DatabaseSession, resolveTables } from "../database-session.js";
 import { type Column, columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
 import { parseChecks } from "../values/check-constraints.js";
 import { valueMaker } from "../values/generate-value.js";
-import { committedBatchesKey, type TableUpdatePlan, type UpdateMode, type UpdateUndo } from "./update-batch.js";
+import { type CommitMarker, committedBatchesKey, type TableUpdatePlan, type UpdateMode, type UpdateUndo } from "./update-batch.js";
 import { runUpdateLoad, type UpdateLoadOptions } from "./update-load-loop.js";
 import { restoreRows } from "./update-restore.js";
 import { flippableColumns } from "./update-rewrite.js";
@@ -66,7 +66,7 @@ interface PlanDetails {
   skipped: string[];
 }
 
-export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo>({
+export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo | CommitMarker>({
   name: "db.update_load",
   target: "database",
   description:
@@ -155,8 +155,12 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo>({
     return { summary: `updating rows of ${tables.length} table(s) until the hold ends${skippedNote}`, running };
   },
 
-  async rollback({ session, runtime }, undo): Promise<RollbackResult> {
-    return restoreRows(session, undo, committedBatches(runtime), runtime);
+  async rollback({ session, runtime }, step): Promise<RollbackResult> {
+    if ("committedBatch" in step) {
+      committedBatches(runtime).add(step.committedBatch);
+      return {};
+    }
+    return restoreRows(session, step, committedBatches(runtime), runtime);
   },
 });
 

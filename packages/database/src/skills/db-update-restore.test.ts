@@ -293,3 +293,44 @@ describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation af
     }
   });
 });
+
+describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation in chaos recover", (kind) => {
+  it("compensates a batch proven committed (pg_xact_status; the marker journaled after a MySQL COMMIT)", async () => {
+    const db = await databases.empty(kind);
+    await db.execute("CREATE TABLE ledger (id int PRIMARY KEY, balance bigint NOT NULL)");
+    // Chaos wrote 5000 over 100 and committed; the application then added 30.
+    await db.execute("INSERT INTO ledger VALUES (1, 5030)");
+    let transaction: string | undefined;
+    if (kind === "postgres") {
+      await db.execute("BEGIN");
+      transaction = String((await db.execute("SELECT pg_current_xact_id()::text AS id"))[0]?.id);
+      await db.execute("COMMIT");
+    }
+    const table = kind === "postgres" ? "public.ledger" : `${db.name}.ledger`;
+    const batch = "a batch of a process that was killed";
+    const steps = [
+      ...(kind === "mysql" ? [{ committedBatch: batch, table }] : []),
+      {
+        table,
+        keyColumns: ["id"],
+        columns: ["balance"],
+        rows: [{ key: ["1"], before: ["100"], after: ["5000"] }],
+        compensate: ["balance"],
+        batch,
+        ...(transaction ? { transaction } : {}),
+      },
+    ];
+    const skill = databaseSkills.find((candidate) => candidate.name === "db.update_load") as (typeof databaseSkills)[number];
+    // A fresh runtime shared by the steps, as `chaos recover` gives them (newest, the marker, first).
+    const runtime = new Map<string, unknown>();
+    const results = await withDatabaseSession(db.url, kind, async (session) => {
+      const done = [];
+      for (const step of steps)
+        done.push(await skill.rollback({ experimentId: "test", session, runtime, log: new EventBus().logger() }, step));
+      return done;
+    });
+    expect(results.at(-1)?.summary).toMatch(/restored 1 row\(s\) of .*ledger, compensated 1/);
+    expect(results.flatMap((result) => result?.conflicts ?? [])).toEqual([]);
+    expect(String((await db.execute("SELECT balance FROM ledger"))[0]?.balance)).toBe("130");
+  });
+});

@@ -32,6 +32,13 @@ export type UpdateUndo = {
   transaction?: string;
 };
 
+/**
+ * Journaled right after a batch's COMMIT where the server cannot say later whether it
+ * committed (MySQL) and compensation depends on it. Being newer, it is rolled back first
+ * and leaves the proof in the runtime for the batch's own step.
+ */
+export type CommitMarker = { committedBatch: string; table: string };
+
 /** Runtime key of the batches this process saw commit: the journal is written before COMMIT, so it may name a batch that never committed. */
 export const committedBatchesKey = "db.update_load committed batches";
 
@@ -68,7 +75,7 @@ export async function updateBatch(
   session: DatabaseSession,
   plan: TableUpdatePlan,
   keys: string[][],
-  record: (undo: UpdateUndo) => number,
+  record: (step: UpdateUndo | CommitMarker) => number,
   committed: Set<string>,
 ): Promise<BatchResult> {
   const { dialect } = session;
@@ -77,7 +84,7 @@ export async function updateBatch(
   const result = await session.client.transaction(async (executor) => {
     const before = await readRowImages(executor, dialect, table, keyColumns, imageColumns, keys, true);
     const lockedKeys = [...before.keys()].map((id) => JSON.parse(id) as string[]);
-    if (lockedKeys.length === 0) return { written: 0, changed: 0 };
+    if (lockedKeys.length === 0) return { written: 0, changed: 0, journaled: false };
     const written =
       plan.mode === "rewrite"
         ? await rewriteRows(executor, dialect, table, keyColumns, plan.rewriteColumns, lockedKeys)
@@ -109,10 +116,12 @@ export async function updateBatch(
         ...(triggersFired.length ? { triggersFired } : {}),
       });
     }
-    return { written, changed: rows.length };
+    return { written, changed: rows.length, journaled: rows.length > 0 };
   });
   committed.add(batch);
-  return result;
+  if (result.journaled && plan.compensate.length > 0 && dialect.kind === "mysql")
+    record({ committedBatch: batch, table: table.qualifiedName });
+  return { written: result.written, changed: result.changed };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Metrics } from "@chaos-agents/core";
 import type { DatabaseSession } from "../database-session.js";
 import { chunks, keyText, toKeys } from "../sql/key-sets.js";
 import { LatencyRecorder } from "../values/latency.js";
-import { type BatchResult, type TableUpdatePlan, type UpdateUndo, updateBatch } from "./update-batch.js";
+import { type BatchResult, type CommitMarker, type TableUpdatePlan, type UpdateUndo, updateBatch } from "./update-batch.js";
 
 export interface UpdateLoadOptions {
   session: DatabaseSession;
@@ -12,7 +12,7 @@ export interface UpdateLoadOptions {
   batchSize: number;
   /** Rows per second across all tables; undefined: as fast as the server allows. */
   rate?: number;
-  record: (undo: UpdateUndo) => number;
+  record: (step: UpdateUndo | CommitMarker) => number;
   /** Batch ids that committed, shared with rollback in this process. */
   committed: Set<string>;
   progress(done: number, total: number, note?: string): void;

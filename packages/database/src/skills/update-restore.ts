@@ -194,7 +194,7 @@ async function restoreChunkOfRows(
       } else if (compensate.has(column.name) && !provenCommitted) {
         // Subtracting a change that never committed would corrupt the column: report instead.
         counts.conflicts.push(
-          `${where}: column ${column.name} not compensated: chaos cannot prove its batch committed (MySQL after a crash); chaos wrote ${shown(after)}, before ${shown(before)}, now ${shown(value)}`,
+          `${where}: column ${column.name} not compensated: chaos cannot prove its batch committed (MySQL, a crash right after its COMMIT); chaos wrote ${shown(after)}, before ${shown(before)}, now ${shown(value)}`,
         );
       } else {
         counts.conflicts.push(
