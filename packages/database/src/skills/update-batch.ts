@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSession } from "../database-session.js";
 import type { Column, Table } from "../discovery/database-schema.js";
-import type { SqlExecutor } from "../sql/sql-client.js";
 import type { parseChecks } from "../values/check-constraints.js";
-import { greaterThan } from "../values/generate-value.js";
 import { findTriggerWrites, type TriggerWrites } from "./trigger-writes.js";
+import { writeRandomValues } from "./update-random-values.js";
 import { rewriteRows } from "./update-rewrite.js";
 import { keyId, type RowImage, readRowImages } from "./update-row-images.js";
 import { triggersWritingElsewhere } from "./update-triggers.js";
@@ -122,56 +121,4 @@ export async function updateBatch(
   if (result.journaled && plan.compensate.length > 0 && dialect.kind === "mysql")
     record({ committedBatch: batch, table: table.qualifiedName });
   return { written: result.written, changed: result.changed };
-}
-
-/**
- * New values row by row. A row whose values break a constraint is left unchanged (a
- * savepoint on PostgreSQL; MySQL undoes just the failed statement by itself).
- */
-async function writeRandomValues(
-  executor: SqlExecutor,
-  session: DatabaseSession,
-  plan: TableUpdatePlan,
-  keys: string[][],
-): Promise<number> {
-  const { dialect } = session;
-  let written = 0;
-  for (const [rowIndex, key] of keys.entries()) {
-    const values = newValues(plan.columns, plan.makers, plan.rules, plan.compensate);
-    let parameter = 0;
-    const next = () => dialect.placeholder(++parameter);
-    const assignments = plan.columns.map((column) => `${dialect.quote(column.name)} = ${dialect.fromText(next(), column)}`).join(", ");
-    const where = plan.keyColumns.map((column) => `${dialect.quote(column.name)} = ${dialect.fromText(next(), column)}`).join(" AND ");
-    const savepoint = dialect.kind === "postgres" ? `chaos_row_${rowIndex}` : undefined;
-    if (savepoint) await executor.query(`SAVEPOINT ${savepoint}`);
-    try {
-      await executor.query(`UPDATE ${dialect.table(plan.table)} SET ${assignments} WHERE ${where}`, [...values, ...key]);
-      if (savepoint) await executor.query(`RELEASE SAVEPOINT ${savepoint}`);
-      written++;
-    } catch (error) {
-      if (!dialect.isConstraintViolation(error)) throw error;
-      if (savepoint) await executor.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
-    }
-  }
-  return written;
-}
-
-/** Fresh values for one row; a column a CHECK says must exceed another one chaos also changes is made after it. */
-function newValues(
-  columns: Column[],
-  makers: (() => string | null)[],
-  rules: TableUpdatePlan["rules"],
-  compensate: string[],
-): (string | null)[] {
-  // No NULL in an additive column: the application's `c = c + delta` would turn it into NULL and lose the delta.
-  const values: (string | null)[] = columns.map((column, index) =>
-    column.nullable && !compensate.includes(column.name) && Math.random() < 0.05 ? null : (makers[index] as () => string | null)(),
-  );
-  columns.forEach((column, index) => {
-    const other = rules.get(column.name)?.greaterThan;
-    const otherIndex = columns.findIndex((candidate) => candidate.name === other);
-    const otherValue = values[otherIndex];
-    if (otherIndex >= 0 && otherValue && values[index] !== null) values[index] = greaterThan(otherValue, column) ?? values[index] ?? null;
-  });
-  return values;
 }
