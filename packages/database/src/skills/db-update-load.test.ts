@@ -166,6 +166,25 @@ describe.each(kinds)("%s db.update_load beside a read-modify-write application",
     }
   });
 
+  it("mode random writes a batch in one statement and falls back to row by row when some row breaks a constraint", async () => {
+    const db = await databases.empty(kind);
+    // A CHECK chaos cannot read: about half of its random values break it.
+    await db.execute("CREATE TABLE even (id int PRIMARY KEY, qty int NOT NULL CHECK (MOD(qty, 2) = 0))");
+    for (let id = 1; id <= 40; id++) await db.execute(`INSERT INTO even VALUES (${id}, ${2 * id})`);
+    const before = await databaseState(db.url, kind);
+    const { report } = await runDatabaseExperiment({
+      url: db.url,
+      dbType: kind,
+      skills: [{ skill_name: "db.update_load", params: { tables: ["even"], rows: 40, mode: "random" } }],
+    });
+    expect(report.skills[0]?.error).toBeUndefined();
+    const updated = Number(report.skills[0]?.metrics?.rows_updated);
+    expect(updated).toBeGreaterThan(0);
+    expect(updated).toBeLessThan(40);
+    expect(report.status).toBe("succeeded");
+    expect(await databaseState(db.url, kind)).toEqual(before);
+  });
+
   it("updates 20,000 rows in bounded transactions (no out of shared memory) and restores them exactly", async () => {
     const db = await databases.empty(kind);
     await createTransferTables(db, 25_000);
