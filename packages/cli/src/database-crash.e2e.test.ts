@@ -61,7 +61,7 @@ describe.each(["postgres", "mysql"] as const)("%s: kill -9 then chaos recover", 
       expect(await databaseState(db.url, kind), `state after recover, killed after ${delay} ms`).toEqual(before);
       expect(await readCrashSettings(db)).toBe(originalSettings);
       const again = await runChaos(["recover", "--journal", journal]);
-      expect(again.stdout).toContain("nothing to recover");
+      expect(again.stdout, `second recover: ${again.stderr}`).toContain("nothing to recover");
     }
     expect(delays).toHaveLength(iterations);
   });

@@ -19,6 +19,7 @@ export { type Policy, policySchema } from "./config/policy-schema.js";
 export { type TargetAliases, targetsSchema } from "./config/target-aliases.js";
 export { describeSkill, formatSkillDescription, type SkillDescription } from "./describe-skill.js";
 export { formatDuration, parseDuration, sleepFor } from "./duration.js";
+export { summarizeConflicts } from "./engine/conflict-summary.js";
 export { newExperimentId } from "./engine/experiment-id.js";
 export { currentOwner, heartbeatIntervalMs, heartbeatLapseMs, ownerOfProcess, ownerState } from "./engine/experiment-owner.js";
 export {

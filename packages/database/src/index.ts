@@ -1,3 +1,4 @@
+export { findPgbench, pgbenchTpcb, type TpcbResult } from "./bench/bench-pgbench.js";
 export { type TableChecksum, tableChecksums } from "./checksums.js";
 export { type DatabaseConfig, databaseConfigSchema } from "./database-config.js";
 export { type DatabaseSession, resolveTables } from "./database-session.js";

@@ -18,7 +18,7 @@ export function crashSkillEntry(skill: CrashSkill, kind: TestDatabaseKind): stri
     case "insert":
       return "{ skill_name: db.insert_load, params: { rows_per_table: 3000, batch_size: 50 } }";
     case "update":
-      return "{ skill_name: db.update_load, params: { rows: 400, tables: [customers, products, orders] } }";
+      return "{ skill_name: db.update_load, params: { mode: random, rows: 400, batch_size: 100, tables: [customers, products, orders] } }";
     case "config":
       return `{ skill_name: db.config_change, params: { changes: [${crashSettings[kind].names
         .map((name, index) => `{ param: ${name}, value: "${crashSettings[kind].values[index]}" }`)

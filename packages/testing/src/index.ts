@@ -40,4 +40,13 @@ export {
   type TestDaemon,
 } from "./test-daemon.js";
 export { createTestDatabase, serverUrls, type TestDatabase, type TestDatabaseKind } from "./test-database.js";
+export {
+  accountState,
+  createTransferTables,
+  expectedBalances,
+  type RunningWorkload,
+  startTransferWorkload,
+  transferSchema,
+  type WorkloadResult,
+} from "./transfer-workload.js";
 export { type TestDatabases, useTestDatabases } from "./use-test-databases.js";

@@ -7,6 +7,7 @@ import {
   loadPluginSkills,
   type Registry,
   recoverExperiments,
+  summarizeConflicts,
 } from "@chaos-agents/core";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
@@ -66,7 +67,7 @@ export async function recover(options: RecoverOptions, io: CommandIo): Promise<n
           "\n",
       );
       for (const failure of result.rollback.failed) io.stdout.write(`  ✗ step #${failure.stepId} ${failure.skill}: ${failure.error}\n`);
-      for (const conflict of result.rollback.conflicts) io.stdout.write(`  ! conflict: ${conflict}\n`);
+      for (const conflict of summarizeConflicts(result.rollback.conflicts)) io.stdout.write(`  ! conflict: ${conflict}\n`);
     }
     if (incomplete) return ExitCode.rollbackIncomplete;
     return skipped.length > 0 ? ExitCode.liveExperimentsSkipped : ExitCode.success;

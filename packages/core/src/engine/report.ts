@@ -2,6 +2,7 @@ import { formatDuration } from "../duration.js";
 import type { ExperimentStatus } from "../events/chaos-event.js";
 import { formatMetrics } from "../events/console-sink.js";
 import type { Metrics } from "../json.js";
+import { summarizeConflicts } from "./conflict-summary.js";
 
 export interface SkillReport {
   skill: string;
@@ -93,7 +94,7 @@ export function formatReport(report: ExperimentReport): string {
   lines.push(`  rollback: ${rollback.done}/${rollback.steps} steps done`);
   for (const note of rollback.notes) lines.push(`      ${note}`);
   for (const failure of rollback.failed) lines.push(`  ✗ NOT ROLLED BACK: step #${failure.stepId} ${failure.skill}: ${failure.error}`);
-  for (const conflict of rollback.conflicts) lines.push(`  ! CONFLICT (left as the application wrote it): ${conflict}`);
+  for (const conflict of summarizeConflicts(rollback.conflicts)) lines.push(`  ! CONFLICT (left as the application wrote it): ${conflict}`);
   if (rollback.failed.length) lines.push("  Run `chaos recover` to retry the steps that failed.");
   return lines.join("\n");
 }

@@ -30,13 +30,16 @@ export async function rollBackSteps(options: RollBackStepsOptions): Promise<Roll
   report.done = all.filter((step) => step.status === "done").length;
   const log = events.logger(experimentId);
   const attempts = options.attempts ?? 3;
+  // One map for every step of this rollback, also in `chaos recover`: a newer step may leave
+  // what an older one needs (LIFO), such as a proof that a batch committed.
+  const runtime = options.runtime ?? new Map<string, unknown>();
 
   for (const step of journal.pendingSteps(experimentId)) {
     const skill = registry.skill(step.skill);
     let lastError = `skill ${step.skill} is not available (is the plugin that provides it still there?)`;
     for (let attempt = 1; skill && attempt <= attempts; attempt++) {
       try {
-        const result = await skill.rollback({ experimentId, session, runtime: options.runtime ?? new Map(), log }, step.undo);
+        const result = await skill.rollback({ experimentId, session, runtime, log }, step.undo);
         journal.markStepDone(step.id, result?.conflicts);
         report.done++;
         report.conflicts.push(...(result?.conflicts ?? []));

@@ -1,4 +1,5 @@
 import { formatDuration } from "../duration.js";
+import { summarizeConflicts } from "../engine/conflict-summary.js";
 import type { Metrics } from "../json.js";
 import type { ChaosEvent } from "./chaos-event.js";
 import type { EventSink } from "./event-bus.js";
@@ -67,7 +68,7 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): EventSink {
         case "rollback_step_done":
           if (event.conflicts?.length) {
             return write(
-              `  ! rollback #${event.stepId} ${event.skill}: ${event.conflicts.length} conflict(s): ${event.conflicts.join("; ")}`,
+              `  ! rollback #${event.stepId} ${event.skill}: ${event.conflicts.length} conflict(s): ${summarizeConflicts(event.conflicts).join("; ")}`,
             );
           }
           return options.verbose ? write(`  ↺ rolled back #${event.stepId} ${event.skill} ${event.summary ?? ""}`.trimEnd()) : undefined;

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { ExperimentReport } from "@chaos-agents/core";
 import pg from "pg";
 import { createBenchDatabase, runBenchSkill } from "./bench-experiment.js";
-import { type CopyResult, findPgbench, pgbenchInit, pgbenchSelect } from "./bench-pgbench.js";
+import { type CopyResult, findPgbench, pgbenchInit, pgbenchSelect, pgbenchTpcb } from "./bench-pgbench.js";
 
 /**
  * `npm run bench:db`: chaos's load skills against pgbench on the same server, from one run.
@@ -98,6 +98,9 @@ async function main(): Promise<void> {
       referenceName: "pgbench -S -M prepared",
     });
 
+    const tpcb = await tpcbDuringUpdateLoad(pgbench, database.url);
+    rows.push(...tpcb.rows);
+
     printTable(rows);
     const latency = select.skills[0]?.metrics ?? {};
     console.log(
@@ -113,11 +116,61 @@ async function main(): Promise<void> {
         `(its workers run in ${Math.min(clients, availableParallelism())} thread(s))`,
     );
     console.log(
+      `db.update_load during TPC-B: ${tpcb.notes.join("; ")} (pgbench TPC-B before/after: ${tpcb.references.map((tps) => Math.round(tps)).join("/")} tps)`,
+    );
+    console.log(
       "note: the COPY reference counts pgbench's client-side generate and primary-key times, so both sides end with the same indexed table.",
     );
   } finally {
     await database.drop();
   }
+}
+
+/**
+ * The load's real effect on an application: pgbench's TPC-B-like workload (its own tables,
+ * `clients` clients) alone, then while db.update_load keeps updating 10,000 of its accounts
+ * (rewrite mode, then random values with abalance compensated), then alone again.
+ */
+async function tpcbDuringUpdateLoad(pgbench: string, url: string): Promise<{ rows: Row[]; notes: string[]; references: number[] }> {
+  // TPC-B appends to pgbench_history: vacuumed and checkpointed so each run starts alike.
+  const settle = async () => {
+    await execute(url, "VACUUM ANALYZE pgbench_accounts, pgbench_tellers, pgbench_branches, pgbench_history");
+    await execute(url, "CHECKPOINT");
+  };
+  await settle();
+  const before = await pgbenchTpcb(pgbench, url, clients, seconds);
+  const during: { mode: string; tps: number; report: ExperimentReport }[] = [];
+  for (const mode of [{ mode: "rewrite" }, { mode: "random", compensate: ["abalance"] }]) {
+    await settle();
+    // The skill picks its rows first; pgbench starts once the load runs and ends inside the hold.
+    const experiment = runBenchSkill(
+      url,
+      "db.update_load",
+      { tables: ["pgbench_accounts"], rows: 10_000, sustain: true, ...mode },
+      `${seconds + 4}s`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const tps = await pgbenchTpcb(pgbench, url, clients, seconds);
+    const report = await experiment;
+    check(report, tps.failed === 0, `${tps.failed} pgbench transactions failed`);
+    during.push({ mode: mode.mode, tps: tps.transactionsPerSecond, report });
+  }
+  await settle();
+  const after = await pgbenchTpcb(pgbench, url, clients, seconds);
+  const reference = (before.transactionsPerSecond + after.transactionsPerSecond) / 2;
+  return {
+    rows: during.map(({ mode, tps }) => ({
+      name: `pgbench TPC-B, ${clients} clients, ${seconds}s, during db.update_load ${mode} (tps)`,
+      chaos: tps,
+      reference,
+      referenceName: "the same pgbench run without chaos, mean of before and after",
+    })),
+    notes: during.map(
+      ({ mode, report }) =>
+        `${mode}: ${report.skills[0]?.metrics?.rows_per_second} rows/s updated, ${report.rollback.notes.join(" ").match(/compensated \d+/)?.[0] ?? "none compensated"}`,
+    ),
+    references: [before.transactionsPerSecond, after.transactionsPerSecond],
+  };
 }
 
 /** The rollback must have succeeded too: a bench that leaves debris is no measurement. */

@@ -70,3 +70,37 @@ export async function pgbenchSelect(
   if (!tps) throw new Error(`pgbench -S printed no tps:\n${stdout}\n${stderr}`);
   return { transactionsPerSecond: Number(tps[1]) };
 }
+
+export interface TpcbResult {
+  transactionsPerSecond: number;
+  /** Transactions pgbench counted as failed after its retries (deadlocks, serialization). */
+  failed: number;
+}
+
+/**
+ * pgbench's built-in TPC-B-like script (`-b tpcb-like`): each transaction adds a delta to one
+ * account, teller and branch and logs it in pgbench_history, so sum(abalance) = sum(tbalance)
+ * = sum(bbalance) = sum(delta) holds after any number of them. Deadlocks are retried.
+ */
+export async function pgbenchTpcb(pgbench: string, url: string, clients: number, seconds: number): Promise<TpcbResult> {
+  const { stdout, stderr } = await run(pgbench, [
+    "-n",
+    "-b",
+    "tpcb-like",
+    "-M",
+    "prepared",
+    "--max-tries=20",
+    "-c",
+    String(clients),
+    "-j",
+    String(Math.min(clients, 2)),
+    "-T",
+    String(seconds),
+    url,
+  ]);
+  const output = `${stdout}\n${stderr}`;
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(output);
+  if (!tps) throw new Error(`pgbench tpcb-like printed no tps:\n${output}`);
+  const failed = /number of failed transactions: (\d+)/.exec(output);
+  return { transactionsPerSecond: Number(tps[1]), failed: Number(failed?.[1] ?? 0) };
+}

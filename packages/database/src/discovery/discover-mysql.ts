@@ -197,6 +197,12 @@ function toColumn(row: ColumnRow, mariadb: boolean): Column {
     type.precision = Number(row.numeric_precision ?? 10);
     type.scale = Number(row.numeric_scale ?? 0);
   }
+  // FLOAT(M,D) / DOUBLE(M,D) have a fixed range like a decimal's.
+  const fixedFloat = kind === "float" ? /\((\d+),(\d+)\)/.exec(row.column_type) : null;
+  if (fixedFloat) {
+    type.precision = Number(fixedFloat[1]);
+    type.scale = Number(fixedFloat[2]);
+  }
   if (kind === "enum" || kind === "set") type.labels = parseLabels(row.column_type);
   const extra = row.extra.toLowerCase();
   const generated = /virtual|stored|persistent/.test(extra) && /generated|persistent/.test(extra);

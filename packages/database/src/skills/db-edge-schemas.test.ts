@@ -116,7 +116,10 @@ describe.each(["postgres", "mysql"] as const)("%s edge schemas", (kind) => {
       url: db.url,
       dbType: kind,
       skills: [
-        { skill_name: "db.update_load", params: { rows: 40, tables: [kind === "postgres" ? weirdPostgres : weirdMysql, "employees"] } },
+        {
+          skill_name: "db.update_load",
+          params: { mode: "random", rows: 40, tables: [kind === "postgres" ? weirdPostgres : weirdMysql, "employees"] },
+        },
       ],
     });
     expect(report.error).toBeUndefined();

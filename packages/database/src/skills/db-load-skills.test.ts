@@ -73,7 +73,7 @@ describe.each(kinds)("%s", (kind) => {
     const { report } = await runDatabaseExperiment({
       url: db.url,
       dbType: kind,
-      skills: [{ skill_name: "db.update_load", params: { rows: 50, tables: ["customers", "products", "orders"] } }],
+      skills: [{ skill_name: "db.update_load", params: { mode: "random", rows: 50, tables: ["customers", "products", "orders"] } }],
     });
     expect(report.error).toBeUndefined();
     if (process.env.DEBUG_TEST) console.log(JSON.stringify(report, null, 1).slice(0, 3000));

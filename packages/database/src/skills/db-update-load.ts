@@ -2,46 +2,90 @@ import { defineSkill, positiveInteger, type RollbackResult, SkillError } from "@
 import { z } from "zod";
 import { type DatabaseSession, resolveTables } from "../database-session.js";
 import { type Column, columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
-import { keyText, toKeys } from "../sql/key-sets.js";
-import type { SqlExecutor } from "../sql/sql-client.js";
 import { parseChecks } from "../values/check-constraints.js";
-import { greaterThan, valueMaker } from "../values/generate-value.js";
-import { LatencyRecorder } from "../values/latency.js";
+import { valueMaker } from "../values/generate-value.js";
+import { type CommitMarker, committedBatchesKey, type TableUpdatePlan, type UpdateMode, type UpdateUndo } from "./update-batch.js";
+import { runUpdateLoad, type UpdateLoadOptions } from "./update-load-loop.js";
+import { restoreRows } from "./update-restore.js";
+import { flippableColumns } from "./update-rewrite.js";
+import { imageColumns } from "./update-row-images.js";
+import { updateTriggersOf } from "./update-triggers.js";
+
+export type { UpdateUndo } from "./update-batch.js";
 
 const params = z
   .strictObject({
-    /** Existing rows to change in each table (`rows` is accepted as a synonym). */
-    rows_per_table: positiveInteger().max(1_000_000).optional(),
-    rows: positiveInteger().max(1_000_000).optional(),
-    tables: z.array(z.string().min(1)).min(1).optional(),
-    /** Columns to change; default: every column that is not a key, generated, or part of a foreign or unique key. */
-    columns: z.array(z.string().min(1)).min(1).optional(),
+    rows_per_table: positiveInteger()
+      .max(1_000_000)
+      .optional()
+      .describe("Existing rows to update in each table, picked at random (default 100); `rows` is a synonym"),
+    rows: positiveInteger().max(1_000_000).optional().describe("Synonym of rows_per_table"),
+    tables: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe("Tables to update (`name` or `schema.name`); default: every table resource_filters allow"),
+    columns: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        "mode random: the columns that get new values; default: every column that is not a key, generated, or part of a foreign or unique key",
+      ),
+    mode: z
+      .enum(["rewrite", "random"])
+      .default("rewrite")
+      .describe(
+        "rewrite (default): write the rows without changing any value the application sees (row versions, WAL, index and lock traffic); random: write new random values, which a read-modify-write application will build on",
+      ),
+    compensate: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        "mode random: additive numeric columns (balances, counters the application only adds to); rollback restores current - (chaos value - before) in them, keeping the application's deltas",
+      ),
+    sustain: z.boolean().default(false).describe("Keep updating the chosen rows, pass after pass, until the hold ends"),
+    rate: z
+      .number({ error: "expected rows per second > 0" })
+      .positive("expected rows per second > 0")
+      .optional()
+      .describe("With sustain: rows updated per second (default: as fast as the server allows)"),
+    batch_size: positiveInteger()
+      .max(5000, "at most 5000 rows per transaction")
+      .default(500)
+      .describe("Rows per transaction: bounds how long rows stay locked and how large each journal record is"),
   })
   .transform(({ rows, rows_per_table, ...rest }) => ({ ...rest, rows_per_table: rows_per_table ?? rows ?? 100 }));
 type Params = z.output<typeof params>;
 
-/** Undo of one table's UPDATE: before- and after-images of exactly the rows chaos changed. */
-export interface UpdateUndo {
-  [key: string]: string | string[] | { key: string[]; before: (string | null)[]; after: (string | null)[] }[];
-  table: string;
-  keyColumns: string[];
-  columns: string[];
-  rows: { key: string[]; before: (string | null)[]; after: (string | null)[] }[];
+interface PlanDetails {
+  [key: string]: Record<string, string[]> | string[];
+  columnsByTable: Record<string, string[]>;
+  rewriteColumnsByTable: Record<string, string[]>;
+  skipped: string[];
 }
 
-export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo>({
+export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo | CommitMarker>({
   name: "db.update_load",
   target: "database",
-  description: "Random UPDATEs of existing rows, restored to their exact before-values",
+  description:
+    "UPDATE load on existing rows: by default rewrites them with their own values (no value the application sees changes); mode random writes new values, restored exactly at rollback",
   reversible: true,
   params,
 
   async plan({ params, session, inventory }) {
     const schema = await session.schema();
     const allowed = new Set(inventory.resources.map((resource) => resource.name));
+    const mode: UpdateMode = params.mode;
+    if (mode === "rewrite" && (params.columns || params.compensate))
+      throw new SkillError("db.update_load", "columns and compensate apply to mode: random (mode rewrite changes no value)");
+    if (params.rate !== undefined && !params.sustain)
+      throw new SkillError("db.update_load", "rate applies with sustain: true (without it the rows are updated once, as fast as allowed)");
     const targets: string[] = [];
     const skipped: string[] = [];
     const columnsByTable: Record<string, string[]> = {};
+    const rewriteColumnsByTable: Record<string, string[]> = {};
     for (const table of resolveTables("db.update_load", schema, allowed, params.tables)) {
       if (!rowKeyOf(table)) {
         skipped.push(`${table.qualifiedName}: no primary key or NOT NULL unique key to find rows by`);
@@ -52,52 +96,78 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo>({
         skipped.push(`${table.qualifiedName}: no column chaos may change${params.columns ? ` among ${params.columns.join(", ")}` : ""}`);
         continue;
       }
+      const rewriteColumns = session.dialect.kind === "postgres" ? columns.slice(0, 1) : flippableColumns(columns);
+      if (mode === "rewrite" && rewriteColumns.length === 0) {
+        skipped.push(
+          `${table.qualifiedName}: MySQL/MariaDB skip an UPDATE to a row's own values and this table has no integer, decimal or DATETIME column chaos can change and change back (mode: random can write it)`,
+        );
+        continue;
+      }
       targets.push(table.qualifiedName);
       columnsByTable[table.qualifiedName] = columns.map((column) => column.name);
+      rewriteColumnsByTable[table.qualifiedName] = rewriteColumns.map((column) => column.name);
     }
-    if (params.columns) {
-      const known = new Set(Object.values(columnsByTable).flat());
-      const missing = params.columns.filter((name) => !known.has(name));
-      if (missing.length)
-        throw new SkillError("db.update_load", `column(s) ${missing.join(", ")} are not updatable columns of the chosen tables`);
-    }
+    checkNamedColumns(params, schema.tables, targets, columnsByTable);
+    const triggers = targets.flatMap((name) => updateTriggersOf(schema.tables.find((table) => table.qualifiedName === name) as Table));
+    const what =
+      mode === "rewrite"
+        ? `rewrite ${params.rows_per_table} random rows with their own values`
+        : `write random values into ${params.rows_per_table} random rows`;
+    const notes = [
+      params.sustain ? `again and again until the hold ends${params.rate ? ` at ${params.rate} rows/s` : ""}` : "",
+      `in batches of ${params.batch_size}`,
+      params.compensate ? `compensating ${params.compensate.join(", ")} at rollback` : "",
+    ].filter(Boolean);
+    const warnings = [
+      mode === "random"
+        ? "warning: mode random: a read-modify-write application will build on chaos's values; rollback restores only the columns still holding them (and compensates the columns named in compensate), reporting every other as a conflict"
+        : "",
+      triggers.length ? `triggers that will fire on chaos's UPDATE and on its restore: ${triggers.join("; ")}` : "",
+      skipped.length ? `skipped ${skipped.join("; ")}` : "",
+    ].filter(Boolean);
     return {
       targets,
-      summary: `update ${params.rows_per_table} random rows in each of ${targets.join(", ") || "no table"}${skipped.length ? ` (skipped ${skipped.join("; ")})` : ""}`,
-      details: { columnsByTable, skipped },
+      summary: `${what} in each of ${targets.join(", ") || "no table"}, ${notes.join(", ")}${warnings.length ? ` (${warnings.join("; ")})` : ""}`,
+      details: { columnsByTable, rewriteColumnsByTable, skipped } satisfies PlanDetails,
     };
   },
 
-  async inject({ params, session, plan, journal, signal, progress }) {
+  async inject({ params, session, plan, journal, signal, holdEnded, progress, runtime }) {
     const schema = await session.schema();
-    const { columnsByTable, skipped } = plan.details as { columnsByTable: Record<string, string[]>; skipped: string[] };
-    const latency = new LatencyRecorder();
-    let updated = 0;
-    const started = performance.now();
-    for (const [index, name] of plan.targets.entries()) {
-      if (signal.aborted) break;
-      const table = schema.tables.find((candidate) => candidate.qualifiedName === name) as Table;
-      const columns = (columnsByTable[name] ?? []).map((column) => columnOf(table, column));
-      const tableStart = performance.now();
-      const count = await updateTable(session, table, columns, params.rows_per_table, journal.record.bind(journal), skipped);
-      latency.record(performance.now() - tableStart);
-      updated += count;
-      progress(index + 1, plan.targets.length, `${name}: ${count} rows`);
+    const details = plan.details as PlanDetails;
+    const tables = plan.targets.map((name) => tablePlan(session, schema.tables, name, params, details));
+    const options: UpdateLoadOptions = {
+      session,
+      tables,
+      rowsPerTable: params.rows_per_table,
+      batchSize: params.batch_size,
+      record: (undo) => journal.record(undo),
+      committed: committedBatches(runtime),
+      progress,
+      ...(params.rate !== undefined ? { rate: params.rate } : {}),
+    };
+    const skippedNote = details.skipped.length ? `; skipped ${details.skipped.join("; ")}` : "";
+    if (!params.sustain) {
+      const metrics = await runUpdateLoad({ ...options, stop: signal, sustain: false });
+      return { summary: `updated ${metrics.rows_updated} rows in ${tables.length} table(s)${skippedNote}`, metrics };
     }
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      summary: `updated ${updated} rows in ${plan.targets.length} table(s)${skipped.length ? `; skipped ${skipped.join("; ")}` : ""}`,
-      metrics: { rows_updated: updated, rows_per_second: Math.round(updated / Math.max(seconds, 0.001)), ...latency.percentiles("table") },
-    };
+    const running = runUpdateLoad({ ...options, stop: AbortSignal.any([signal, holdEnded]), sustain: true });
+    return { summary: `updating rows of ${tables.length} table(s) until the hold ends${skippedNote}`, running };
   },
 
-  async rollback({ session }, undo): Promise<RollbackResult> {
-    const schema = await session.schema();
-    const table = schema.tables.find((candidate) => candidate.qualifiedName === undo.table);
-    if (!table) return { conflicts: [`table ${undo.table} no longer exists; ${undo.rows.length} updated rows cannot be restored`] };
-    return restoreRows(session, table, undo);
+  async rollback({ session, runtime }, step): Promise<RollbackResult> {
+    if ("committedBatch" in step) {
+      committedBatches(runtime).add(step.committedBatch);
+      return {};
+    }
+    return restoreRows(session, step, committedBatches(runtime), runtime);
   },
 });
+
+function committedBatches(runtime: Map<string, unknown>): Set<string> {
+  if (!runtime.has(committedBatchesKey)) runtime.set(committedBatchesKey, new Set<string>());
+  return runtime.get(committedBatchesKey) as Set<string>;
+}
 
 /** Columns chaos may overwrite: never keys, generated values, foreign keys or unique columns (unless named). */
 function updatableColumns(table: Table, named?: string[]): Column[] {
@@ -116,139 +186,48 @@ function updatableColumns(table: Table, named?: string[]): Column[] {
   );
 }
 
-/**
- * Locks random rows, reads their before-images, writes new values, reads the after-images
- * and journals both before COMMIT. A row that breaks a constraint is left unchanged.
- */
-async function updateTable(
-  session: DatabaseSession,
-  table: Table,
-  columns: Column[],
-  count: number,
-  record: (undo: UpdateUndo) => number,
-  skipped: string[],
-): Promise<number> {
+/** `columns` must name columns chaos may change; `compensate` must name numeric ones among those it changes. */
+function checkNamedColumns(params: Params, tables: Table[], targets: string[], columnsByTable: Record<string, string[]>): void {
+  if (params.columns) {
+    const known = new Set(Object.values(columnsByTable).flat());
+    const missing = params.columns.filter((name) => !known.has(name));
+    if (missing.length)
+      throw new SkillError("db.update_load", `column(s) ${missing.join(", ")} are not updatable columns of the chosen tables`);
+  }
+  for (const name of params.compensate ?? []) {
+    const columns = targets.flatMap((target) => {
+      if (!columnsByTable[target]?.includes(name)) return [];
+      return [columnOf(tables.find((table) => table.qualifiedName === target) as Table, name)];
+    });
+    if (columns.length === 0)
+      throw new SkillError("db.update_load", `compensate: ${name} is not a column chaos updates in the chosen tables`);
+    const inexact = columns.find((column) => column.kind !== "integer" && column.kind !== "decimal");
+    if (inexact)
+      throw new SkillError(
+        "db.update_load",
+        `compensate: ${name} is ${inexact.sqlType}; only integer and decimal columns can be compensated exactly`,
+      );
+  }
+}
+
+function tablePlan(session: DatabaseSession, tables: Table[], name: string, params: Params, details: PlanDetails): TableUpdatePlan {
   const { dialect } = session;
-  const keyColumns = (rowKeyOf(table) ?? []).map((name) => columnOf(table, name));
+  const table = tables.find((candidate) => candidate.qualifiedName === name) as Table;
+  const keyNames = rowKeyOf(table) ?? [];
+  const columns = (details.columnsByTable[name] ?? []).map((column) => columnOf(table, column));
   const { rules } = parseChecks(
     table.checks,
     table.columns.map((column) => column.name),
   );
-  const makers = columns.map((column) => valueMaker(column, dialect.kind, rules.get(column.name)) ?? (() => null));
-  const textColumns = columns.map((column, index) => `${dialect.textOf(column)} AS v${index}`).join(", ");
-  const random = dialect.kind === "postgres" ? "random()" : "RAND()";
-
-  return session.client.transaction(async (executor) => {
-    const { rows: picked } = await executor.query<Record<string, string | null>>(
-      `SELECT ${keyText(dialect, keyColumns)}, ${textColumns} FROM ${dialect.table(table)} ORDER BY ${random} LIMIT ${Math.floor(count)} FOR UPDATE`,
-    );
-    const images: UpdateUndo["rows"] = [];
-    for (const [rowIndex, row] of picked.entries()) {
-      const key = toKeys([row], keyColumns.length)[0] as string[];
-      const before = columns.map((_, index) => row[`v${index}`] ?? null);
-      const values = newValues(columns, makers, rules);
-      const savepoint = `chaos_row_${rowIndex}`;
-      await executor.query(`SAVEPOINT ${savepoint}`);
-      try {
-        const after = await updateRow(executor, session, table, keyColumns, columns, key, values);
-        images.push({ key, before, after });
-      } catch (error) {
-        if (!dialect.isConstraintViolation(error)) throw error;
-        await executor.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
-        if (images.length === 0 && rowIndex === picked.length - 1)
-          skipped.push(`${table.qualifiedName}: new values kept breaking a constraint`);
-      }
-    }
-    if (images.length > 0)
-      record({
-        table: table.qualifiedName,
-        keyColumns: keyColumns.map((column) => column.name),
-        columns: columns.map((column) => column.name),
-        rows: images,
-      });
-    return images.length;
-  });
-}
-
-async function updateRow(
-  executor: SqlExecutor,
-  session: DatabaseSession,
-  table: Table,
-  keyColumns: Column[],
-  columns: Column[],
-  key: string[],
-  values: (string | null)[],
-): Promise<(string | null)[]> {
-  const { dialect } = session;
-  let parameter = 0;
-  const next = () => dialect.placeholder(++parameter);
-  const assignments = columns.map((column) => `${dialect.quote(column.name)} = ${dialect.fromText(next(), column)}`).join(", ");
-  const where = keyColumns.map((column) => `${dialect.quote(column.name)} = ${dialect.fromText(next(), column)}`).join(" AND ");
-  await executor.query(`UPDATE ${dialect.table(table)} SET ${assignments} WHERE ${where}`, [...values, ...key]);
-  parameter = 0;
-  const { rows } = await executor.query<Record<string, string | null>>(
-    `SELECT ${columns.map((column, index) => `${dialect.textOf(column)} AS v${index}`).join(", ")} FROM ${dialect.table(table)} WHERE ${keyColumns
-      .map((column) => `${dialect.quote(column.name)} = ${dialect.fromText(next(), column)}`)
-      .join(" AND ")}`,
-    key,
-  );
-  return columns.map((_, index) => rows[0]?.[`v${index}`] ?? null);
-}
-
-/** Fresh values for one row; a column a CHECK says must exceed another one chaos also changes is made after it. */
-function newValues(columns: Column[], makers: (() => string | null)[], rules: ReturnType<typeof parseChecks>["rules"]): (string | null)[] {
-  const values: (string | null)[] = columns.map((column, index) =>
-    column.nullable && Math.random() < 0.05 ? null : (makers[index] as () => string | null)(),
-  );
-  columns.forEach((column, index) => {
-    const other = rules.get(column.name)?.greaterThan;
-    const otherIndex = columns.findIndex((candidate) => candidate.name === other);
-    const otherValue = values[otherIndex];
-    if (otherIndex >= 0 && otherValue && values[index] !== null) values[index] = greaterThan(otherValue, column) ?? values[index] ?? null;
-  });
-  return values;
-}
-
-/**
- * Puts back each before-image only where the row still holds exactly what chaos wrote; a
- * row someone changed or deleted since is reported as a conflict, never overwritten.
- */
-async function restoreRows(session: DatabaseSession, table: Table, undo: UpdateUndo): Promise<RollbackResult> {
-  const { dialect } = session;
-  const keyColumns = undo.keyColumns.map((name) => columnOf(table, name));
-  const columns = undo.columns.map((name) => columnOf(table, name));
-  const conflicts: string[] = [];
-  let restored = 0;
-  for (const row of undo.rows) {
-    let parameter = 0;
-    const next = () => dialect.placeholder(++parameter);
-    const assignments = columns.map((column) => `${dialect.quote(column.name)} = ${dialect.fromText(next(), column)}`).join(", ");
-    const keyMatch = keyColumns.map((column) => `${dialect.quote(column.name)} = ${dialect.fromText(next(), column)}`).join(" AND ");
-    const unchanged = columns.map((column) => dialect.same(dialect.textOf(column), next())).join(" AND ");
-    const result = await session.client.query(`UPDATE ${dialect.table(table)} SET ${assignments} WHERE ${keyMatch} AND ${unchanged}`, [
-      ...row.before,
-      ...row.key,
-      ...row.after,
-    ]);
-    if (result.rowCount > 0) {
-      restored++;
-      continue;
-    }
-    parameter = 0;
-    const { rows } = await session.client.query<Record<string, string | null>>(
-      `SELECT ${columns.map((column, index) => `${dialect.textOf(column)} AS v${index}`).join(", ")} FROM ${dialect.table(table)} WHERE ${keyColumns
-        .map((column) => `${dialect.quote(column.name)} = ${dialect.fromText(next(), column)}`)
-        .join(" AND ")}`,
-      row.key,
-    );
-    const current = rows[0];
-    if (!current) conflicts.push(`${table.qualifiedName} row (${row.key.join(", ")}) was deleted since chaos updated it`);
-    else if (columns.some((_, index) => current[`v${index}`] !== row.before[index])) {
-      conflicts.push(
-        `${table.qualifiedName} row (${row.key.join(", ")}) was changed by someone else since chaos updated it; left as it is`,
-      );
-    }
-    // Otherwise it already holds its before-image: restored by an earlier run of this step.
-  }
-  return { summary: `restored ${restored} row(s) of ${table.qualifiedName}`, conflicts, metrics: { rows_restored: restored } };
+  return {
+    table,
+    keyColumns: keyNames.map((key) => columnOf(table, key)),
+    imageColumns: imageColumns(table, keyNames),
+    mode: params.mode,
+    columns,
+    makers: columns.map((column) => valueMaker(column, dialect.kind, rules.get(column.name)) ?? (() => null)),
+    rules,
+    rewriteColumns: (details.rewriteColumnsByTable[name] ?? []).map((column) => columnOf(table, column)),
+    compensate: (params.compensate ?? []).filter((column) => columns.some((candidate) => candidate.name === column)),
+  };
 }

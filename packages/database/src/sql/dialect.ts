@@ -55,7 +55,11 @@ export const mysqlDialect: Dialect = {
   placeholder: () => "?",
   textOf(column, qualifier) {
     const name = `${qualifier ? `${qualifier}.` : ""}${mysqlDialect.quote(column.name)}`;
-    return binaryKinds.has(column.kind) ? `HEX(${name})` : `CAST(${name} AS CHAR)`;
+    // Bytes (and types chaos never writes: bit, spatial) as hex: CAST AS CHAR would mangle them.
+    if (binaryKinds.has(column.kind) || column.kind === "unsupported") return `HEX(${name})`;
+    // CAST(float AS CHAR) prints 6 significant digits; through DOUBLE every digit of the single-precision value survives.
+    if (column.kind === "float" && /^float/i.test(column.sqlType)) return `CAST(CAST(${name} AS DOUBLE) AS CHAR)`;
+    return `CAST(${name} AS CHAR)`;
   },
   fromText: (parameter, column) => (binaryKinds.has(column.kind) ? `UNHEX(${parameter})` : parameter),
   same: (left, right) => `${left} <=> ${right}`,
