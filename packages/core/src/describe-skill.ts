@@ -66,7 +66,9 @@ function typeOf(schema: ParamSchema): string {
 
 function limitsOf(schema: ParamSchema): string {
   const low = schema.minimum ?? schema.exclusiveMinimum;
-  const high = schema.maximum ?? schema.exclusiveMaximum;
+  // zod writes the safe-integer bound on every integer; it is no limit a reader needs.
+  const rawHigh = schema.maximum ?? schema.exclusiveMaximum;
+  const high = rawHigh === Number.MAX_SAFE_INTEGER ? undefined : rawHigh;
   if (low === undefined && high === undefined) return "";
   const from = low === undefined ? "" : `${schema.exclusiveMinimum !== undefined ? ">" : "≥"} ${low}`;
   const to =

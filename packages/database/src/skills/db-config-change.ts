@@ -7,10 +7,21 @@ import { inSettingUnit } from "./setting-values.js";
 
 const params = z.strictObject({
   changes: z
-    .array(z.strictObject({ param: z.string().min(1), value: z.union([z.string(), z.number(), z.boolean()]).transform(String) }))
-    .min(1, "expected at least one {param, value}"),
-  /** Also allow parameters that need a restart or endanger durability (as `allow_dangerous` on the experiment). */
-  allow_dangerous: z.boolean().default(false),
+    .array(
+      z.strictObject({
+        param: z.string().min(1).describe("the setting's name, e.g. work_mem (PostgreSQL) or long_query_time (MySQL)"),
+        value: z
+          .union([z.string(), z.number(), z.boolean()])
+          .transform(String)
+          .describe("the value to set, in the server's own units, e.g. 16MB or 0.5"),
+      }),
+    )
+    .min(1, "expected at least one {param, value}")
+    .describe("settings to change for the hold; each is restored exactly at rollback"),
+  allow_dangerous: z
+    .boolean()
+    .default(false)
+    .describe("also allow settings that need a restart or endanger durability (as allow_dangerous on the experiment)"),
 });
 type Params = z.output<typeof params>;
 

@@ -15,10 +15,14 @@ const defaultFraction = 0.8;
 
 const params = z
   .strictObject({
-    /** Connections to open and hold; refused when more than the server can spare. */
-    connections: positiveInteger().max(100_000).optional(),
-    /** Or a fraction of max_connections, capped at what the server can spare (default 0.8). */
-    fraction: fraction().positive("expected a number between 0 and 1").optional(),
+    connections: positiveInteger()
+      .max(100_000)
+      .optional()
+      .describe("connections to open and hold; refused when more than the server can spare"),
+    fraction: fraction()
+      .positive("expected a number between 0 and 1")
+      .optional()
+      .describe("or a fraction of max_connections, capped at what the server can spare (default 0.8)"),
   })
   .refine((value) => value.connections === undefined || value.fraction === undefined, {
     message: "give either connections or fraction, not both",

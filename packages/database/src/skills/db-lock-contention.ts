@@ -30,12 +30,15 @@ type Mode = keyof typeof postgresModes | keyof typeof mysqlModes;
 const acquireTimeoutSeconds = 10;
 
 const params = z.strictObject({
-  /** Tables to lock (`orders` or `public.orders`). */
-  tables: z.array(z.string().min(1)).min(1, "name at least one table to lock"),
-  /** Table lock mode (default: access_exclusive on PostgreSQL, write on MySQL). */
-  mode: z.enum(modeNames, { error: `expected one of ${modeNames.join(", ")}` }).optional(),
-  /** Lock this many rows of each table with SELECT … FOR UPDATE instead of the whole table. */
-  rows: positiveInteger().max(1_000_000).optional(),
+  tables: z.array(z.string().min(1)).min(1, "name at least one table to lock").describe("tables to lock: orders or public.orders"),
+  mode: z
+    .enum(modeNames, { error: `expected one of ${modeNames.join(", ")}` })
+    .optional()
+    .describe("table lock mode (default: access_exclusive on PostgreSQL, write on MySQL)"),
+  rows: positiveInteger()
+    .max(1_000_000)
+    .optional()
+    .describe("lock this many rows of each table with SELECT … FOR UPDATE instead of the whole table"),
 });
 type Params = z.output<typeof params>;
 

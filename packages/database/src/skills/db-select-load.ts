@@ -16,20 +16,31 @@ const defaultMix: Record<QueryKind, number> = { point: 60, range: 15, full_scan:
 
 const params = z
   .strictObject({
-    /** Workers, each on its own connection, each running one query at a time. */
-    concurrency: positiveInteger().max(512, "at most 512 workers").default(4),
-    /** How long the load runs (default: the whole hold). */
-    duration: durationText().optional(),
-    /** Stop after this many queries in total (whichever of duration, queries and the hold ends first). */
-    queries: positiveInteger().optional(),
-    /** Tables to read; default: every table resource_filters allow. */
-    tables: z.array(z.string().min(1)).min(1, "name at least one table, or leave `tables` out").optional(),
-    /** Relative weights of the query kinds; a kind left out of a given mix is not run. */
+    concurrency: positiveInteger()
+      .max(512, "at most 512 workers")
+      .default(4)
+      .describe("workers, each on its own connection, each running one query at a time"),
+    duration: durationText().optional().describe("how long the load runs, e.g. 30s (default: the whole hold)"),
+    queries: positiveInteger()
+      .optional()
+      .describe("stop after this many queries in total (whichever of duration, queries and the hold ends first)"),
+    tables: z
+      .array(z.string().min(1))
+      .min(1, "name at least one table, or leave `tables` out")
+      .optional()
+      .describe("tables to read (default: every table resource_filters allow)"),
     mix: z
-      .strictObject({ point: weight(), range: weight(), full_scan: weight(), aggregate: weight(), join: weight() })
+      .strictObject({
+        point: weight().describe("primary-key lookups"),
+        range: weight().describe("range scans on an indexed column"),
+        full_scan: weight().describe("full table scans"),
+        aggregate: weight().describe("aggregates (count, sum) over a table"),
+        join: weight().describe("joins along foreign keys"),
+      })
       .partial()
       .refine((mix) => Object.values(mix).some((value) => (value ?? 0) > 0), "give at least one query kind a weight above 0")
-      .optional(),
+      .optional()
+      .describe("relative weights of the query kinds (default point 60, range 15, full_scan 5, aggregate 10, join 10)"),
   })
   .transform(({ mix, ...rest }) => ({
     ...rest,
