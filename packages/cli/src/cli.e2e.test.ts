@@ -253,6 +253,11 @@ describe("bad configs", () => {
       /bad\.yaml:4:\d+: experiments\[0\]\.target_config\.local: environment variable IS_LOCAL is not set/,
     ],
     [
+      "a mysql URL with db_type postgres",
+      'experiments:\n  - name: x\n    target: database\n    target_config: { connection_url: "mysql://root:hunter2@db/shop", db_type: postgres }\n    skills: [{ skill_name: db.select_load }]\n',
+      /bad\.yaml:4:\d+: experiments\[0\]\.target_config\.db_type: db_type does not match the URL's scheme/,
+    ],
+    [
       "YAML alias bomb (billion laughs)",
       `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n${"bcdefg"
         .split("")

@@ -1,26 +1,46 @@
 import { z } from "zod";
 
-export const databaseConfigSchema = z.strictObject({
-  /** postgres://user:pass@host:5432/db, mysql://… or mariadb://…; the password is never logged. */
-  connection_url: z
-    .string()
-    .regex(/^(postgres|postgresql|mysql|mariadb):\/\//, "expected a URL starting with postgres://, mysql:// or mariadb://"),
-  db_type: z.enum(["postgres", "mysql"], { error: "expected postgres or mysql (MariaDB is mysql)" }),
-  /** Schemas (PostgreSQL) or databases (MySQL) to discover; default: the connection's own (PostgreSQL: every non-system schema). */
-  schemas: z.array(z.string().min(1)).optional(),
-  tls: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      /** Verify the server certificate against `ca_file` (or the system CAs). */
-      reject_unauthorized: z.boolean().default(true),
-      ca_file: z.string().optional(),
-      cert_file: z.string().optional(),
-      key_file: z.string().optional(),
-    })
-    .optional(),
-  /** Connections the agent's pool may open (load skills open their own on top, as asked). */
-  pool_size: z.number().int().min(1).max(200).default(5),
-});
+export const databaseConfigSchema = z
+  .strictObject({
+    connection_url: z
+      .string()
+      .regex(/^(postgres|postgresql|mysql|mariadb):\/\//, "expected a URL starting with postgres://, mysql:// or mariadb://")
+      .describe("postgres://user:pass@host:5432/db, mysql://… or mariadb://…; the password is never logged (give it through ${ENV})"),
+    db_type: z
+      .enum(["postgres", "mysql"], { error: "expected postgres or mysql (MariaDB is mysql)" })
+      .describe("postgres, or mysql for MySQL and MariaDB"),
+    schemas: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        "schemas (PostgreSQL) or databases (MySQL) to discover; default: the connection's own (PostgreSQL: every non-system schema)",
+      ),
+    tls: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Verify the server certificate against `ca_file` (or the system CAs). */
+        reject_unauthorized: z.boolean().default(true),
+        ca_file: z.string().optional(),
+        cert_file: z.string().optional(),
+        key_file: z.string().optional(),
+      })
+      .optional(),
+    pool_size: z
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .default(5)
+      .describe("connections the agent's pool may open (load skills open their own on top, as asked)"),
+  })
+  .refine((config) => urlKind(config.connection_url) === undefined || urlKind(config.connection_url) === config.db_type, {
+    message: "db_type does not match the URL's scheme (postgres:// is postgres; mysql:// and mariadb:// are mysql)",
+    path: ["db_type"],
+  });
+
+function urlKind(url: string): "postgres" | "mysql" | undefined {
+  return /^postgres(ql)?:/.test(url) ? "postgres" : /^(mysql|mariadb):/.test(url) ? "mysql" : undefined;
+}
 
 export type DatabaseConfig = z.output<typeof databaseConfigSchema>;
 export type DatabaseKind = DatabaseConfig["db_type"];
