@@ -10,6 +10,7 @@ import { shellQuote } from "./shell-quote.js";
  * Restored services are never tagged, so they survive it.
  */
 export async function sweepHost(host: ServerHost, experimentId: string): Promise<string[]> {
+  await host.workDirectory();
   const chainPrefix = `CHAOS-${experimentId.replace(/[^A-Za-z0-9]/g, "").slice(-8)}-`;
   const output = await runScript(
     host.connection,

@@ -1,3 +1,4 @@
+export { asAttacker, attackerUid, fileState, processAlive, processIdentity } from "./attacker.js";
 export {
   type DatabaseExperimentOptions,
   databaseRegistry,

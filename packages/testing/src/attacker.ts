@@ -1,0 +1,33 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+
+/** The unprivileged user whose files play the attacker in tests. */
+export const attackerUid = 65534;
+
+/** Runs a shell script as `nobody` (the attacker); returns its stdout. */
+export function asAttacker(script: string, ...args: string[]): string {
+  return execFileSync("runuser", ["-u", "nobody", "--", "sh", "-c", script, "attacker", ...args]).toString();
+}
+
+/** Mode (permission bits with setuid/setgid/sticky), owner, group and content of a file: what a victim must keep. */
+export function fileState(path: string): { mode: number; uid: number; gid: number; content: string } {
+  const stats = statSync(path);
+  return { mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid, content: readFileSync(path, "latin1") };
+}
+
+/** What `chaos_same_process` compares: a process's start time (clock ticks since boot) and the boot id. */
+export function processIdentity(pid: number): { startTime: string; bootId: string } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "";
+  return { startTime, bootId: readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() };
+}
+
+/** True while the process exists and is not a zombie. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
+  } catch {
+    return false;
+  }
+}
