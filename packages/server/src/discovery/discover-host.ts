@@ -103,12 +103,14 @@ export async function discoverHost(host: ServerHost, config: ServerConfig): Prom
     // The main process knows its service, so process_kill can restart it even when resource_filters keep only processes.
     const mainProcess = processResources.get(service.pid);
     if (mainProcess?.details) mainProcess.details.service = { ...service } as unknown as Record<string, unknown>;
+    const details = service.process ?? byPid.get(service.pid);
+    const openFiles = details?.openFiles ?? {};
     resources.push({
       kind: "service",
       name: `${label}/service:${service.name}`,
-      details: { ...service } as unknown as Record<string, unknown>,
+      // Files left out for their names are listed, so that a skill acting on the service's files reports them.
+      details: { ...service, refusedFiles: details?.refusedFiles ?? [] } as unknown as Record<string, unknown>,
     });
-    const openFiles = (service.process ?? byPid.get(service.pid))?.openFiles ?? {};
     for (const path of Object.values(openFiles)) {
       if (seenPaths.has(path) || !isServiceFile(path, config.work_dir)) continue;
       seenPaths.add(path);
