@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "@chaos-agents/core";
@@ -24,6 +25,8 @@ const registry = new Registry().addTarget(createServerTarget(), serverSkills);
 let scratch: string;
 let shared: string;
 let testbed: SshTestbed;
+/** A tmpfs whose top directory everyone may write, without the sticky bit. */
+let openMount: string;
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), "chaos-hostile-files-"));
@@ -31,11 +34,20 @@ beforeAll(async () => {
   shared = join(scratch, "shared");
   mkdirSync(shared);
   chmodSync(shared, 0o1777);
+  openMount = join(scratch, "open-mount");
+  mkdirSync(openMount);
+  // Mounted before sshd starts, so that the SSH host's mount namespace sees it too.
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m,mode=0777", "tmpfs", openMount]);
   testbed = await startSshTestbed({ prefix: "chaos-hostile-files-ssh-", daemon: false });
 });
 
 afterAll(async () => {
   await testbed?.stop();
+  try {
+    execFileSync("umount", [openMount]);
+  } catch {
+    // Not mounted.
+  }
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -152,5 +164,14 @@ describe.each(transports)("names and links another user controls ($transport)", 
     const { report } = await runInProcess(registry, experiment(targetConfig(), { paths: [file] }));
     expect(report.status).toBe("succeeded");
     expect(fileState(file)).toEqual(before);
+  });
+
+  it("disk_fill refuses a mount others can write without the sticky bit, writing nothing", async () => {
+    const error = await runInProcess(registry, {
+      ...experiment(targetConfig(), {}),
+      skills: [{ skill_name: "server.disk_fill", params: { target_mount: openMount, size: "1MiB" } }],
+    }).catch((failure: Error) => failure);
+    expect(String(error)).toMatch(/is writable by group or others without the sticky bit \(mode 777\)/);
+    expect(readdirSync(openMount)).toEqual([]);
   });
 });
