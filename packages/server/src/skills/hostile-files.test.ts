@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "@chaos-agents/core";
@@ -173,5 +173,31 @@ describe.each(transports)("names and links another user controls ($transport)", 
     }).catch((failure: Error) => failure);
     expect(String(error)).toMatch(/is writable by group or others without the sticky bit \(mode 777\)/);
     expect(readdirSync(openMount)).toEqual([]);
+  });
+
+  it("a restarted service never opens a log path another user swapped for a symlink", async () => {
+    const directory = join(shared, `${transport}-service-logs`);
+    asAttacker('mkdir -m 755 "$1"', directory);
+    const logFile = join(directory, "daemon.log");
+    const planted = join(scratch, `${transport}-created-by-root`);
+    const daemon = await startTestDaemon({ logFile, namespace: namespace() });
+    try {
+      const { report, seen } = await runWhileWatching(
+        registry,
+        { ...experiment(targetConfig(), {}), skills: [{ skill_name: "server.service_stop", params: { services: [daemon.name] } }] },
+        () => {
+          if (daemon.pids().length > 0) return undefined;
+          // While the service is down, its log becomes a symlink to where root must never create a file.
+          asAttacker('rm -f "$1" && ln -s "$2" "$1"', logFile, planted);
+          return true;
+        },
+      );
+      expect(seen).toBe(true);
+      expect(report.status).toBe("succeeded");
+      expect(daemon.pids()).toHaveLength(1);
+      expect(existsSync(planted)).toBe(false);
+    } finally {
+      await daemon.stop();
+    }
   });
 });
