@@ -19,7 +19,7 @@ export async function sweepHost(host: ServerHost, experimentId: string): Promise
 # Fill directories on every mount, read from /proc/self/mounts where the kernel escapes blanks: no name is split.
 # Removed only when chaos (this user) owns them and they are no symlink.
 chaos_remove_own_directory() {
-  if [ -d "$1" ] && [ ! -L "$1" ] && [ "$(stat -c %u -- "$1")" = "$(id -u)" ]; then rm -rf -- "$1" && echo "directory $1"; fi
+  if chaos_own_directory "$1"; then rm -rf -- "$1" && echo "directory $1"; fi
 }
 chaos_remove_own_directory ${shellQuote(host.experimentDir(experimentId))}
 chaos_remove_own_directory ${shellQuote(`/dev/shm/chaos-agents-${experimentId}`)}

@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** The unprivileged user whose files play the attacker in tests. */
 export const attackerUid = 65534;
@@ -30,4 +32,17 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A temporary directory the attacker can traverse (0755, root's), holding `shared`:
+ * world-writable with the sticky bit, like /tmp, where the attacker makes its files.
+ */
+export function makeAttackerPlayground(prefix: string): { path: string; shared: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(path, 0o755);
+  const shared = join(path, "shared");
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  return { path, shared, remove: () => rmSync(path, { recursive: true, force: true }) };
 }

@@ -1,4 +1,4 @@
-export { asAttacker, attackerUid, fileState, processAlive, processIdentity } from "./attacker.js";
+export { asAttacker, attackerUid, fileState, makeAttackerPlayground, processAlive, processIdentity } from "./attacker.js";
 export {
   type DatabaseExperimentOptions,
   databaseRegistry,

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Registry } from "@chaos-agents/core";
 import {
   asAttacker,
   fileState,
+  makeAttackerPlayground,
   processAlive,
   processIdentity,
   runInProcess,
@@ -27,11 +27,7 @@ let victim: ChildProcess;
 let testbed: SshTestbed;
 
 beforeAll(async () => {
-  scratch = mkdtempSync(join(tmpdir(), "chaos-work-dir-"));
-  chmodSync(scratch, 0o755);
-  shared = join(scratch, "shared");
-  mkdirSync(shared);
-  chmodSync(shared, 0o1777);
+  ({ path: scratch, shared } = makeAttackerPlayground("chaos-work-dir-"));
   victimFile = join(scratch, "victim.conf");
   writeFileSync(victimFile, "root's secret");
   chmodSync(victimFile, 0o600);

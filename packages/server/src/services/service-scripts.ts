@@ -44,9 +44,8 @@ function processFunctions(record: ServiceRecord): string {
 }
 # A log file only this user can have put there: no symlink, this user's own (or missing), in a directory of this user that no one else can write.
 chaos_safe_log() {
-  chaos_parent=$(dirname -- "$1")
   [ "$1" = /dev/null ] && return 0
-  [ ! -L "$1" ] && [ "$(stat -c '%u' -- "$chaos_parent" 2>/dev/null)" = "$(id -u)" ] && [ $(( 0$(stat -c '%a' -- "$chaos_parent") & 022 )) -eq 0 ] && { [ ! -e "$1" ] || [ "$(stat -c '%u' -- "$1")" = "$(id -u)" ]; }
+  [ ! -L "$1" ] && chaos_own_directory "$(dirname -- "$1")" && { [ ! -e "$1" ] || [ "$(stat -c '%u' -- "$1")" = "$(id -u)" ]; }
 }
 chaos_service_running() {
   chaos_service_pid >/dev/null || return 1

@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Registry } from "@chaos-agents/core";
 import {
   asAttacker,
   fileState,
+  makeAttackerPlayground,
   runInProcess,
   runWhileWatching,
   type SshTestbed,
@@ -29,11 +29,7 @@ let testbed: SshTestbed;
 let openMount: string;
 
 beforeAll(async () => {
-  scratch = mkdtempSync(join(tmpdir(), "chaos-hostile-files-"));
-  chmodSync(scratch, 0o755);
-  shared = join(scratch, "shared");
-  mkdirSync(shared);
-  chmodSync(shared, 0o1777);
+  ({ path: scratch, shared } = makeAttackerPlayground("chaos-hostile-files-"));
   openMount = join(scratch, "open-mount");
   mkdirSync(openMount);
   // Mounted before sshd starts, so that the SSH host's mount namespace sees it too.

@@ -72,14 +72,9 @@ export function fillBytes(parameters: Params, mount: MountRow): { bytes: number;
   return { bytes: Math.max(0, Math.min(wanted, room)), floorBytes, clamped: wanted > room };
 }
 
-/** Shell test: the directory is chaos's own (a real directory of this user, writable by no one else), not one swapped in. */
-function ownDirectoryTest(directory: string): string {
-  const quoted = shellQuote(directory);
-  return `[ -d ${quoted} ] && [ ! -L ${quoted} ] && [ "$(stat -c '%u' -- ${quoted})" = "$(id -u)" ] && [ $(( 0$(stat -c '%a' -- ${quoted}) & 022 )) -eq 0 ]`;
-}
-
 function undoScript(undo: DiskFillUndo): string {
-  return `if ${ownDirectoryTest(undo.directory)}; then
+  // Only inside chaos's own fill directory: never one swapped in for it.
+  return `if chaos_own_directory ${shellQuote(undo.directory)}; then
   if [ -e ${shellQuote(undo.file)} ]; then rm -f ${shellQuote(undo.file)} && echo ${shellQuote(`note: removed ${undo.file}`)}; else echo ${shellQuote(`note: ${undo.file} was already gone`)}; fi
   rmdir ${shellQuote(undo.directory)} 2>/dev/null
 elif [ -e ${shellQuote(undo.directory)} ] || [ -L ${shellQuote(undo.directory)} ]; then
@@ -163,7 +158,7 @@ chaos_bytes=$(( chaos_available * 1024 - ${target.floorBytes} ))
 if [ "$chaos_bytes" -le 0 ]; then echo 0; exit 0; fi
 # Created here or reused only when it is chaos's own: never a directory someone else put there.
 (umask 077; mkdir ${shellQuote(directory)} 2>/dev/null)
-${ownDirectoryTest(directory)} || { echo ${shellQuote(`${directory} exists and is not chaos's own directory; refusing to write there`)} >&2; exit 1; }
+chaos_own_directory ${shellQuote(directory)} || { echo ${shellQuote(`${directory} exists and is not chaos's own directory; refusing to write there`)} >&2; exit 1; }
 chaos_bytes=$(( chaos_bytes / 4096 * 4096 ))
 if ! fallocate -l "$chaos_bytes" ${shellQuote(undo.file)} 2>/dev/null; then
   dd if=/dev/zero of=${shellQuote(undo.file)} bs=4096 count=$(( chaos_bytes / 4096 )) 2>/dev/null || { rm -f ${shellQuote(undo.file)}; exit 1; }

@@ -1,7 +1,7 @@
 import { defineSkill, type JsonValue } from "@chaos-agents/core";
 import { z } from "zod";
 import { isCriticalPath } from "../discovery/critical-paths.js";
-import { changeModeCommand, parseFileStats, statFilesCommand } from "../host/file-identity.js";
+import { changeModeCommand, type FileIdentity, parseFileStats, statFilesCommand } from "../host/file-identity.js";
 import { describeRefusal } from "../host/host-names.js";
 import { runSkillScript } from "../host/host-script.js";
 import type { ServerHost } from "../host/server-host.js";
@@ -39,15 +39,10 @@ const params = z
 
 type Params = z.output<typeof params>;
 
-interface PathTarget {
+/** One file to change on one host, as planned. */
+interface PathTarget extends Omit<FileIdentity, "type"> {
   [key: string]: JsonValue;
   host: string;
-  path: string;
-  mode: string;
-  uid: number;
-  gid: number;
-  device: string;
-  inode: string;
 }
 
 export interface PermissionChangeUndo extends HostUndo {

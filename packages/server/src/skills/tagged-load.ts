@@ -17,11 +17,11 @@ export interface LoadUndo extends HostUndo {
 }
 
 export function loadUndoScript(undo: LoadUndo): string {
-  // Only inside a directory chaos made (this user's, 0700): in /dev/shm anyone could have put one there first.
+  // Only inside a directory chaos made (in /dev/shm anyone could have put one there first).
   const files = undo.files
     .map((file) => {
       const directory = shellQuote(file.slice(0, file.lastIndexOf("/")) || "/");
-      return `if [ -d ${directory} ] && [ ! -L ${directory} ] && [ "$(stat -c '%u %a' -- ${directory})" = "$(id -u) 700" ]; then rm -f ${shellQuote(file)}; rmdir ${directory} 2>/dev/null; fi`;
+      return `if chaos_own_directory ${directory}; then rm -f ${shellQuote(file)}; rmdir ${directory} 2>/dev/null; fi`;
     })
     .join("\n");
   return `${stopTaggedScript(undo.tag, undo.process ?? undefined)}
