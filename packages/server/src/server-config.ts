@@ -45,7 +45,7 @@ export const serverConfigSchema = z
     /** Hosts acted on at the same time. */
     max_concurrent_hosts: positiveInteger().default(8),
     service_manager: z.enum(serviceManagerKinds).default("auto"),
-    /** Chaos-owned directory on every host; each experiment gets a subdirectory named with its id. */
+    /** Chaos-owned directory on every host, verified root's alone before use (it and its parents); each experiment gets a subdirectory named with its id. */
     work_dir: z
       .string()
       .regex(/^\/[^\s]*$/, "expected an absolute path without spaces")

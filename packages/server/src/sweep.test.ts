@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { newExperimentId } from "@chaos-agents/core";
-import { type SshTestbed, startSshTestbed } from "@chaos-agents/testing";
+import { asAttacker, type SshTestbed, startSshTestbed } from "@chaos-agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServerTarget } from "./server-target.js";
 
@@ -80,6 +80,30 @@ describe("sweep", () => {
     } finally {
       await session.close();
       process.kill(untagged.pid as number, "SIGKILL");
+    }
+  });
+
+  it("leaves directories with the experiment's name that another user made (local)", async () => {
+    const experimentId = newExperimentId();
+    const memoryDirectory = `/dev/shm/chaos-agents-${experimentId}`;
+    const fillDirectory = join(testbed.mountPoint, `.chaos-agents-${experimentId}`);
+    asAttacker('mkdir "$1" && echo mine > "$1/data"', memoryDirectory);
+    mkdirSync(fillDirectory);
+    writeFileSync(join(fillDirectory, "data"), "mine");
+    execFileSync("chown", ["-R", "65534:65534", fillDirectory]);
+    const target = createServerTarget();
+    const session = await target.connect(target.configSchema.parse({ local: true, work_dir: join(testbed.scratch, "work-local") }), {
+      experimentId,
+      log,
+    });
+    try {
+      expect(await target.sweep?.(session, experimentId)).toEqual([]);
+      expect(readFileSync(join(memoryDirectory, "data"), "utf8")).toBe("mine\n");
+      expect(readFileSync(join(fillDirectory, "data"), "utf8")).toBe("mine");
+    } finally {
+      await session.close();
+      rmSync(memoryDirectory, { recursive: true, force: true });
+      rmSync(fillDirectory, { recursive: true, force: true });
     }
   });
 });

@@ -1,3 +1,4 @@
+export { asAttacker, attackerUid, fileState, makeAttackerPlayground, processAlive, processIdentity } from "./attacker.js";
 export {
   type CrashSkill,
   crashExperimentYaml,

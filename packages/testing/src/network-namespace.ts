@@ -8,6 +8,10 @@ export interface NetworkNamespace {
   hostAddress: string;
   /** Address inside the namespace (how the host reaches it). */
   namespaceAddress: string;
+  /** IPv6 (unique local) address of the host end. */
+  hostAddress6: string;
+  /** IPv6 (unique local) address inside the namespace. */
+  namespaceAddress6: string;
   /** veth interface inside the namespace. */
   namespaceInterface: string;
   /** Runs a program inside the namespace. */
@@ -39,6 +43,9 @@ export async function createNetworkNamespace(): Promise<NetworkNamespace> {
   const fourth = ((randomBytes(1)[0] ?? 0) % 64) * 4;
   const hostAddress = `10.${second}.${third}.${fourth + 1}`;
   const namespaceAddress = `10.${second}.${third}.${fourth + 2}`;
+  const prefix6 = `fd00:c4a0:${suffix.slice(0, 4)}:${suffix.slice(4)}${third.toString(16).padStart(2, "0")}`;
+  const hostAddress6 = `${prefix6}::1`;
+  const namespaceAddress6 = `${prefix6}::2`;
   await runCommand("ip", ["netns", "add", name]);
   const remove = async () => {
     await runCommand("ip", ["link", "delete", hostInterface]).catch(() => undefined);
@@ -52,6 +59,9 @@ export async function createNetworkNamespace(): Promise<NetworkNamespace> {
     await runCommand("ip", ["-n", name, "addr", "add", `${namespaceAddress}/30`, "dev", namespaceInterface]);
     await runCommand("ip", ["-n", name, "link", "set", namespaceInterface, "up"]);
     await runCommand("ip", ["-n", name, "link", "set", "lo", "up"]);
+    // nodad: usable at once, without waiting for duplicate address detection.
+    await runCommand("ip", ["-6", "addr", "add", `${hostAddress6}/64`, "dev", hostInterface, "nodad"]);
+    await runCommand("ip", ["-n", name, "-6", "addr", "add", `${namespaceAddress6}/64`, "dev", namespaceInterface, "nodad"]);
   } catch (error) {
     await remove();
     throw error;
@@ -60,6 +70,8 @@ export async function createNetworkNamespace(): Promise<NetworkNamespace> {
     name,
     hostAddress,
     namespaceAddress,
+    hostAddress6,
+    namespaceAddress6,
     namespaceInterface,
     exec: (file, args) => runCommand("ip", ["netns", "exec", name, file, ...args]),
     remove,

@@ -65,9 +65,15 @@ export async function runWhileWatching<Seen>(
   const running = runInProcess(registry, experiment);
   let seen: Seen | undefined;
   let finished = false;
-  void running.finally(() => {
-    finished = true;
-  });
+  // A run that is refused rejects: the caller sees that through `await running` below, not as an unhandled rejection here.
+  running.then(
+    () => {
+      finished = true;
+    },
+    () => {
+      finished = true;
+    },
+  );
   while (!finished && seen === undefined) {
     seen = await during();
     if (seen === undefined) await new Promise((resolve) => setTimeout(resolve, 50));

@@ -23,7 +23,9 @@ export interface SshTestbed {
   stop(): Promise<void>;
 }
 
-export async function startSshTestbed(options: { daemon?: boolean; mountSize?: string; prefix?: string } = {}): Promise<SshTestbed> {
+export async function startSshTestbed(
+  options: { daemon?: boolean; mountSize?: string; prefix?: string /** SSH over IPv6 (needs network namespaces). */; ipv6?: boolean } = {},
+): Promise<SshTestbed> {
   const scratch = mkdtempSync(join(tmpdir(), options.prefix ?? "chaos-ssh-testbed-"));
   const mountPoint = join(scratch, "fill");
   mkdirSync(mountPoint);
@@ -45,7 +47,7 @@ export async function startSshTestbed(options: { daemon?: boolean; mountSize?: s
   };
   try {
     namespace = (await networkNamespacesWork()) ? await createNetworkNamespace() : undefined;
-    sshd = await startSshdHost({ namespace });
+    sshd = await startSshdHost({ namespace, ipv6: options.ipv6 && namespace !== undefined });
     daemon = options.daemon === false ? undefined : await startTestDaemon({ namespace: namespace?.name });
   } catch (error) {
     await stop();

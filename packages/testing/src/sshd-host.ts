@@ -32,6 +32,8 @@ export interface SshdHostOptions {
   /** Run sshd inside this namespace, on its address; loopback otherwise. */
   namespace?: NetworkNamespace;
   port?: number;
+  /** Listen on the namespace's IPv6 address instead of its IPv4 one. */
+  ipv6?: boolean;
   /** Write a passphrase-protected client key instead. */
   passphrase?: string;
 }
@@ -73,7 +75,7 @@ export async function startSshdHost(options: SshdHostOptions = {}): Promise<Sshd
   const privateKeyPath = join(directory, "client_key");
   const clientPublicKey = await generateKey(privateKeyPath, options.passphrase ?? "");
   writeFileSync(join(directory, "authorized_keys"), `${clientPublicKey}\n`, { mode: 0o600 });
-  const host = options.namespace?.namespaceAddress ?? "127.0.0.1";
+  const host = options.namespace ? (options.ipv6 ? options.namespace.namespaceAddress6 : options.namespace.namespaceAddress) : "127.0.0.1";
   const [keyType, keyData] = hostPublicKey.split(" ");
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {

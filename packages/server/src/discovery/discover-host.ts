@@ -6,6 +6,7 @@ import type { ServerConfig } from "../server-config.js";
 import { isCriticalPath } from "./critical-paths.js";
 import {
   type ListeningSocket,
+  mountsListing,
   type ProcessRow,
   parseListeningSockets,
   parseMounts,
@@ -30,7 +31,7 @@ function listingScript(manager: string): string {
   return `
 echo @@ps; ps -eo pid=,ppid=,uid=,user:64=,pcpu=,rss=,args= 2>/dev/null
 echo @@listen; ss -Htlnp 2>/dev/null
-echo @@df; df -PkT 2>/dev/null
+echo @@mounts; ${mountsListing}
 echo @@self; chaos_pid=$$; while [ "$chaos_pid" -gt 1 ] 2>/dev/null; do echo "$chaos_pid"; chaos_pid=$(awk '/^PPid:/{print $2}' /proc/$chaos_pid/status 2>/dev/null || echo 0); done
 echo @@${manager}; ${services[manager] ?? "true"}
 true
@@ -61,7 +62,10 @@ export async function discoverHost(host: ServerHost, config: ServerConfig): Prom
   const label = host.key;
   const resources: Resource[] = [{ kind: "host", name: `${label}/host`, details: { host: label, ...facts } }];
 
-  for (const mount of parseMounts(sections.get("df") ?? "")) {
+  const { mounts, refused: refusedMounts } = parseMounts(sections.get("mounts") ?? "");
+  // Named in the host's facts: a mount point chaos will not act on is reported, not silently missing.
+  if (refusedMounts.length) (resources[0]?.details as Record<string, unknown>).refusedMounts = refusedMounts;
+  for (const mount of mounts) {
     resources.push({ kind: "mount", name: `${label}/mount:${mount.mountPoint}`, details: { host: label, ...mount } });
   }
   for (const process of processes) {
@@ -103,12 +107,14 @@ export async function discoverHost(host: ServerHost, config: ServerConfig): Prom
     // The main process knows its service, so process_kill can restart it even when resource_filters keep only processes.
     const mainProcess = processResources.get(service.pid);
     if (mainProcess?.details) mainProcess.details.service = { ...service } as unknown as Record<string, unknown>;
+    const details = service.process ?? byPid.get(service.pid);
+    const openFiles = details?.openFiles ?? {};
     resources.push({
       kind: "service",
       name: `${label}/service:${service.name}`,
-      details: { ...service } as unknown as Record<string, unknown>,
+      // Files left out for their names are listed, so that a skill acting on the service's files reports them.
+      details: { ...service, refusedFiles: details?.refusedFiles ?? [] } as unknown as Record<string, unknown>,
     });
-    const openFiles = (service.process ?? byPid.get(service.pid))?.openFiles ?? {};
     for (const path of Object.values(openFiles)) {
       if (seenPaths.has(path) || !isServiceFile(path, config.work_dir)) continue;
       seenPaths.add(path);

@@ -4,7 +4,7 @@ import { processName, protectedProcessIds } from "./discover-host.js";
 import { parseListeningSockets, parseMounts, parseProcesses } from "./parse-host-tables.js";
 
 describe("host tables", () => {
-  it("parses ps, ss and df output", () => {
+  it("parses ps, ss and the mounts listing", () => {
     const processes = parseProcesses(
       [
         "    1     0     0 root 0.0  1234 /sbin/init",
@@ -33,9 +33,16 @@ describe("host tables", () => {
       { address: "0.0.0.0", port: 80, pids: [1501, 1500] },
       { address: "[::]", port: 22, pids: [812] },
     ]);
-    const mounts = parseMounts(
-      "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n/dev/vda ext4 1000 400 600 40% /\ntmpfs tmpfs 16384 0 16384 0% /srv/my data",
+    const { mounts, refused } = parseMounts(
+      [
+        "mount\t/dev/vda\t/\text4\t4096 250 100 90",
+        "mount\tproc\t/proc\tproc\t4096 0 0 0",
+        "mount\ttmpfs\t/srv/my\\040data\ttmpfs\t4096 4096 4096 4096",
+        "refused\t/home/eve/x\\012tmpfs\\011/",
+        "mount\ttmpfs\t/home/eve/\u0001bell\ttmpfs\t4096 1 1 1",
+      ].join("\n"),
     );
+    expect(mounts.map((mount) => mount.mountPoint)).toEqual(["/", "/srv/my data"]);
     expect(mounts[1]).toEqual({
       device: "tmpfs",
       type: "tmpfs",
@@ -44,6 +51,11 @@ describe("host tables", () => {
       availableBytes: 16384 * 1024,
       mountPoint: "/srv/my data",
     });
+    expect(refused).toEqual([
+      '"/home/eve/x\\ntmpfs\\t/" holds a newline or control character',
+      '"/home/eve/\\u0001bell" holds a newline or control character',
+    ]);
+    expect(() => parseMounts("mount\t/dev/vda\t/\text4\tforged")).toThrow(/unexpected mount listing line/);
   });
 
   it("knows critical paths", () => {

@@ -1,3 +1,5 @@
+import { checkName, describeRefusal } from "../host/host-names.js";
+
 /** One row of `ps`. */
 export interface ProcessRow {
   pid: number;
@@ -61,22 +63,55 @@ export function parseListeningSockets(text: string): ListeningSocket[] {
   return sockets;
 }
 
-/** Parses `df -PkT` (sizes in KiB). */
-export function parseMounts(text: string): MountRow[] {
-  const rows: MountRow[] = [];
-  for (const line of text.split("\n").slice(1)) {
-    const match = /^(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\S+\s+(\/.*)$/.exec(line);
-    if (!match) continue;
-    rows.push({
-      device: match[1] ?? "",
-      type: match[2] ?? "",
-      sizeBytes: Number(match[3]) * 1024,
-      usedBytes: Number(match[4]) * 1024,
-      availableBytes: Number(match[5]) * 1024,
-      mountPoint: match[6] ?? "",
+/** What the mounts listing prints per filesystem: `mount<TAB>device<TAB>mount point<TAB>type<TAB>block-size blocks free available`, names as /proc/self/mounts escapes them. */
+export const mountsListing = `while read -r chaos_device chaos_mount chaos_type chaos_rest; do
+  case "$chaos_mount" in *'\\011'*|*'\\012'*) printf 'refused\\t%s\\n' "$chaos_mount"; continue ;; esac
+  chaos_path=$(printf '%s\\n' "$chaos_mount" | sed 's/\\\\040/ /g; s/\\\\134/\\\\/g')
+  chaos_sizes=$(stat -f -c '%S %b %f %a' -- "$chaos_path" 2>/dev/null) || continue
+  printf 'mount\\t%s\\t%s\\t%s\\t%s\\n' "$chaos_device" "$chaos_mount" "$chaos_type" "$chaos_sizes"
+done < /proc/self/mounts`;
+
+/** Undoes the octal escapes of /proc/self/mounts (`\\040` is a space). */
+export function unescapeMountField(field: string): string {
+  // The kernel escapes only space, tab, newline and backslash: ASCII, so each escape is one character.
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+}
+
+/**
+ * Parses the mounts listing strictly. Pseudo filesystems (no blocks) are left out; a mount
+ * point that holds a newline or another control character is refused (listed in `refused`),
+ * never split. An over-mounted point keeps its last (visible) filesystem.
+ */
+export function parseMounts(text: string): { mounts: MountRow[]; refused: string[] } {
+  const byMountPoint = new Map<string, MountRow>();
+  const refused: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const fields = line.split("\t");
+    if (fields[0] === "refused") {
+      refused.push(`${JSON.stringify(unescapeMountField(fields[1] ?? ""))} holds a newline or control character`);
+      continue;
+    }
+    const sizes = /^(\d+) (\d+) (\d+) (\d+)$/.exec(fields[4] ?? "");
+    if (fields[0] !== "mount" || fields.length !== 5 || !sizes) throw new Error(`unexpected mount listing line: ${JSON.stringify(line)}`);
+    const mountPoint = unescapeMountField(fields[2] ?? "");
+    const name = checkName(mountPoint);
+    if (!name.ok || !mountPoint.startsWith("/")) {
+      refused.push(name.ok ? `${JSON.stringify(mountPoint)} is not an absolute path` : describeRefusal(name));
+      continue;
+    }
+    const [blockSize, blocks, free, available] = sizes.slice(1).map(Number) as [number, number, number, number];
+    if (blocks === 0) continue;
+    byMountPoint.set(mountPoint, {
+      device: unescapeMountField(fields[1] ?? ""),
+      type: fields[3] ?? "",
+      sizeBytes: blocks * blockSize,
+      usedBytes: (blocks - free) * blockSize,
+      availableBytes: available * blockSize,
+      mountPoint,
     });
   }
-  return rows;
+  return { mounts: [...byMountPoint.values()], refused };
 }
 
 /** Splits `@@name` sections of a discovery script's output. */

@@ -37,11 +37,14 @@ export function armDeadMan(host: ServerHost, experimentId: string, key: string, 
 }
 
 async function armNow(host: ServerHost, experimentId: string, key: string, undoScript: string, fireInMs?: number): Promise<void> {
+  await host.workDirectory();
   const dir = deadManDir(host, experimentId);
   const seconds = Math.max(1, Math.ceil((fireInMs ?? 0) / 1000));
   // The timer's own script: sleep, then run the remaining undo scripts newest first.
   const timer = `sleep ${seconds}
 for chaos_undo in $(ls -1r "$0"/undo-*.sh 2>/dev/null); do
+  # Only scripts chaos wrote: owned by this user, writable by no one else.
+  [ "$(stat -c '%u %a' -- "$chaos_undo" 2>/dev/null)" = "$(id -u) 600" ] || continue
   if sh "$chaos_undo" >>"$0/fired.log" 2>&1; then rm -f "$chaos_undo"; fi
 done`;
   await runScript(
@@ -62,6 +65,7 @@ fi`,
 
 /** Removes the fault's undo script; when none is left, stops the timer and removes the experiment directory. */
 export async function disarmDeadMan(host: ServerHost, experimentId: string, key: string): Promise<void> {
+  await host.workDirectory();
   const dir = deadManDir(host, experimentId);
   await runScript(
     host.connection,

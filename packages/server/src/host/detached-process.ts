@@ -20,11 +20,12 @@ export interface StartedProcess {
  * id and `tag` in its environment so rollback and sweep find it even without its PID.
  */
 export async function startDetached(host: ServerHost, experimentId: string, tag: string, argv: string[]): Promise<StartedProcess> {
+  await host.workDirectory();
   const logDir = host.experimentDir(experimentId);
   const output = await runScript(
     host.connection,
     `starting ${argv[0]}`,
-    `mkdir -p ${shellQuote(logDir)}
+    `(umask 077; mkdir -p ${shellQuote(logDir)})
 ${experimentVariable}=${shellQuote(experimentId)} ${tagVariable}=${shellQuote(tag)} setsid ${commandLine(argv)} </dev/null >>${shellQuote(`${logDir}/processes.log`)} 2>&1 &
 chaos_pid=$!
 echo "$chaos_pid $(chaos_start_time "$chaos_pid") $(chaos_boot_id)"`,

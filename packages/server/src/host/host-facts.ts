@@ -27,6 +27,7 @@ const probedTools = [
   "ss",
   "tc",
   "iptables",
+  "ip6tables",
   "fallocate",
   "base64",
   "systemctl",

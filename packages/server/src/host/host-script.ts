@@ -16,6 +16,12 @@ chaos_same_process() {
   case "$chaos_stat" in Z*|X*) return 1;; esac
   [ "$(echo "$chaos_stat" | cut -d' ' -f20)" = "$2" ]
 }
+# A directory chaos can trust as its own: a real directory (no symlink) of this user that no one else can write.
+chaos_own_directory() {
+  [ -d "$1" ] && [ ! -L "$1" ] || return 1
+  chaos_owner_mode=$(stat -c '%u %a' -- "$1") || return 1
+  [ "\${chaos_owner_mode% *}" = "$(id -u)" ] && [ $(( 0\${chaos_owner_mode#* } & 022 )) -eq 0 ]
+}
 chaos_tagged_pids() {
   if printf 'a\\000' | grep -qzxF a 2>/dev/null; then
     grep -lzxF -- "$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3

@@ -26,6 +26,22 @@ describe("host plumbing", () => {
     expect(most).toBe(2);
   });
 
+  it("after the first failure starts nothing new, waits for what is running, then throws that failure", async () => {
+    const started: number[] = [];
+    const finished: number[] = [];
+    const failure = await mapWithLimit([0, 1, 2, 3], 2, async (value) => {
+      started.push(value);
+      if (value === 1) throw new Error("host 1 failed");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      finished.push(value);
+      return value;
+    }).catch((error: Error) => error);
+    expect(String(failure)).toBe("Error: host 1 failed");
+    // 0 was running when 1 failed: it finished before the error came out; 2 and 3 never started.
+    expect(started).toEqual([0, 1]);
+    expect(finished).toEqual([0]);
+  });
+
   it("with discovery disabled, lists only the hosts", async () => {
     const target = createServerTarget();
     const session = await target.connect(target.configSchema.parse({ local: true, discovery: { enabled: false } }), {

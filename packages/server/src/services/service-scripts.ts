@@ -42,6 +42,11 @@ function processFunctions(record: ServiceRecord): string {
   done
   return 1
 }
+# A log file only this user can have put there: no symlink, this user's own (or missing), in a directory of this user that no one else can write.
+chaos_safe_log() {
+  [ "$1" = /dev/null ] && return 0
+  [ ! -L "$1" ] && chaos_own_directory "$(dirname -- "$1")" && { [ ! -e "$1" ] || [ "$(stat -c '%u' -- "$1")" = "$(id -u)" ]; }
+}
 chaos_service_running() {
   chaos_service_pid >/dev/null || return 1
   ${ports || "true"}
@@ -72,9 +77,23 @@ function relaunchCommand(record: ServiceRecord, tools: RestartTools): string {
     ? ["bash", "-c", 'exec -a "$0" "$@"', program[0] ?? record.exe, record.exe, ...program.slice(1)]
     : [record.exe, ...program.slice(1)];
   const asUser = record.uid !== tools.euid && tools.setpriv ? `setpriv --reuid=${record.uid} --regid=${record.gid} --clear-groups ` : "";
+  // The log files are opened by the launcher after setpriv, as the service's user: a log path that user
+  // swapped for a symlink during the hold then opens only what that user could open anyway.
+  const launcher = 'chaos_out=$1; chaos_err=$2; shift 2; exec "$@" </dev/null >>"$chaos_out" 2>>"$chaos_err"';
   // Backgrounded so xargs and this shell exit at once: the daemon is reparented like any daemon, with no chaos process above it.
-  const inner = `${asUser}env -i "$@" ${commandLine(launch)} </dev/null >>${shellQuote(record.stdout)} 2>>${shellQuote(record.stderr)} &`;
+  const inner = `${asUser}sh -c ${shellQuote(launcher)} chaos-launch "$chaos_stdout" "$chaos_stderr" env -i "$@" ${commandLine(launch)} &`;
+  // Opened as chaos's own user (root), a log goes only where no one else can swap it: else /dev/null.
+  const logCheck = asUser
+    ? ""
+    : ["stdout", "stderr"]
+        .map(
+          (stream) =>
+            `chaos_safe_log "$chaos_${stream}" || { echo "note: $chaos_${stream} is not root's alone (a symlink, or in a directory others can write); the restarted ${record.name.replace(/[^A-Za-z0-9._@-]/g, "_")} writes its ${stream} to /dev/null"; chaos_${stream}=/dev/null; }\n`,
+        )
+        .join("");
   return `(cd ${shellQuote(record.cwd)} 2>/dev/null || cd /
+chaos_stdout=${shellQuote(record.stdout)}; chaos_stderr=${shellQuote(record.stderr)}
+${logCheck}export chaos_stdout chaos_stderr
 if [ -f ${shellQuote(record.environmentFile)} ]; then
   setsid xargs -0 sh -c ${shellQuote(inner)} chaos-restart < ${shellQuote(record.environmentFile)} >/dev/null 2>&1 &
 else

@@ -10,7 +10,9 @@ describe("network_latency command building (this kernel has no netem: real runs 
       "tc class add dev eth0 parent c4a0: classid c4a0:1 htb rate 100gbit quantum 60000",
       "tc class add dev eth0 parent c4a0: classid c4a0:2 htb rate 100gbit quantum 60000",
       "tc filter add dev eth0 parent c4a0: protocol ip prio 1 u32 match ip sport 22 0xffff flowid c4a0:1",
+      "tc filter add dev eth0 parent c4a0: protocol ipv6 prio 2 u32 match ip6 sport 22 0xffff flowid c4a0:1",
       "tc filter add dev eth0 parent c4a0: protocol ip prio 1 u32 match ip sport 8443 0xffff flowid c4a0:1",
+      "tc filter add dev eth0 parent c4a0: protocol ipv6 prio 2 u32 match ip6 sport 8443 0xffff flowid c4a0:1",
       "tc qdisc add dev eth0 parent c4a0:2 handle c4a1: netem delay 100ms 20ms corrupt 1%",
       "tc qdisc add dev eth0 parent c4a1: handle c4a2: tbf rate 1mbit burst 32kbit latency 400ms",
     ]);
@@ -22,6 +24,19 @@ describe("network_latency command building (this kernel has no netem: real runs 
       "iptables -w -A CHAOS-abcdef12-0001 -p tcp --sport 22 -j RETURN",
       "iptables -w -A CHAOS-abcdef12-0001 -m statistic --mode random --probability 0.2500 -j DROP",
       "iptables -w -I OUTPUT -o eth0 -j CHAOS-abcdef12-0001",
+    ]);
+  });
+
+  it("gives IPv6 the same chain through ip6tables, sparing the SSH port there too", () => {
+    expect(
+      lossCommands(100, "eth0", "CHAOS-abcdef12-0002", [22], ["iptables", "ip6tables"]).filter((command) =>
+        command.startsWith("ip6tables"),
+      ),
+    ).toEqual([
+      "ip6tables -w -N CHAOS-abcdef12-0002",
+      "ip6tables -w -A CHAOS-abcdef12-0002 -p tcp --sport 22 -j RETURN",
+      "ip6tables -w -A CHAOS-abcdef12-0002 -m statistic --mode random --probability 1.0000 -j DROP",
+      "ip6tables -w -I OUTPUT -o eth0 -j CHAOS-abcdef12-0002",
     ]);
   });
 });

@@ -2,6 +2,7 @@ import { defineSkill, type JsonValue } from "@chaos-agents/core";
 import { z } from "zod";
 import type { MountRow } from "../discovery/parse-host-tables.js";
 import { runSkillScript } from "../host/host-script.js";
+import type { ServerHost } from "../host/server-host.js";
 import type { ServerSession } from "../server-session.js";
 import { shellQuote } from "../shell-quote.js";
 import { formatSize, parseSize } from "../size.js";
@@ -72,9 +73,30 @@ export function fillBytes(parameters: Params, mount: MountRow): { bytes: number;
 }
 
 function undoScript(undo: DiskFillUndo): string {
-  return `if [ -e ${shellQuote(undo.file)} ]; then rm -f ${shellQuote(undo.file)} && echo ${shellQuote(`note: removed ${undo.file}`)}; else echo ${shellQuote(`note: ${undo.file} was already gone`)}; fi
-rmdir ${shellQuote(undo.directory)} 2>/dev/null
+  // Only inside chaos's own fill directory: never one swapped in for it.
+  return `if chaos_own_directory ${shellQuote(undo.directory)}; then
+  if [ -e ${shellQuote(undo.file)} ]; then rm -f ${shellQuote(undo.file)} && echo ${shellQuote(`note: removed ${undo.file}`)}; else echo ${shellQuote(`note: ${undo.file} was already gone`)}; fi
+  rmdir ${shellQuote(undo.directory)} 2>/dev/null
+elif [ -e ${shellQuote(undo.directory)} ] || [ -L ${shellQuote(undo.directory)} ]; then
+  echo ${shellQuote(`conflict: ${undo.directory} is no longer chaos's directory (another owner, or a symlink); left alone`)}
+else echo ${shellQuote(`note: ${undo.file} was already gone`)}; fi
 true`;
+}
+
+/**
+ * Refuses a mount whose top directory others can write without the sticky bit: they could
+ * rename chaos's fill directory and put a symlink in its place before the undo runs.
+ */
+async function checkMountRoot(host: ServerHost, mountPoint: string): Promise<void> {
+  const output = await runSkillScript(name, host.connection, `checking ${mountPoint}`, `stat -L -c '%u %a' -- ${shellQuote(mountPoint)}`);
+  const [owner = "", mode = ""] = output.trim().split(" ");
+  const bits = Number.parseInt(mode, 8);
+  if (!/^\d+$/.test(owner) || Number.isNaN(bits)) refuse(name, `cannot read the owner and mode of ${mountPoint} on ${host.key}`);
+  if ((bits & 0o022) !== 0 && (bits & 0o1000) === 0)
+    refuse(
+      name,
+      `${host.key}:${mountPoint} is writable by group or others without the sticky bit (mode ${mode}): they could swap chaos's fill directory for a symlink. Fill another mount, or set the sticky bit`,
+    );
 }
 
 export const serverDiskFill = defineSkill<Params, ServerSession, DiskFillUndo>({
@@ -83,11 +105,15 @@ export const serverDiskFill = defineSkill<Params, ServerSession, DiskFillUndo>({
   description: "Fill a filesystem with one file (size or percent), always keeping a free-space floor; rollback removes the file.",
   params,
   reversible: true,
-  async plan({ params: parameters, inventory }) {
+  async plan({ params: parameters, inventory, session }) {
     const mounts = resourcesOf(inventory, "mount").filter((resource) => resource.details?.mountPoint === parameters.target_mount);
     if (mounts.length === 0) {
       const known = [...new Set(resourcesOf(inventory, "mount").map((resource) => String(resource.details?.mountPoint)))];
-      refuse(name, `no discovered filesystem is mounted at ${parameters.target_mount} (mounts: ${known.join(", ") || "none"})`);
+      const refused = resourcesOf(inventory, "host").flatMap((host) => (host.details?.refusedMounts as string[] | undefined) ?? []);
+      refuse(
+        name,
+        `no discovered filesystem is mounted at ${parameters.target_mount} (mounts: ${known.join(", ") || "none"}${refused.length ? `; refused: ${refused.join(", ")}` : ""})`,
+      );
     }
     const targets: FillTarget[] = mounts.map((resource) => {
       const mount = resource.details as unknown as MountRow;
@@ -100,6 +126,7 @@ export const serverDiskFill = defineSkill<Params, ServerSession, DiskFillUndo>({
       }
       return { host: hostOf(resource), mountPoint: mount.mountPoint, bytes, floorBytes };
     });
+    await forEachTarget(session, targets, (target) => checkMountRoot(session.host(target.host), target.mountPoint));
     return {
       targets: mounts.map((resource) => resource.name),
       summary: `fill ${targets.map((target) => `${target.host}:${target.mountPoint} with ${formatSize(target.bytes)}`).join(", ")} (floor kept free)`,
@@ -129,7 +156,9 @@ export const serverDiskFill = defineSkill<Params, ServerSession, DiskFillUndo>({
 chaos_bytes=$(( chaos_available * 1024 - ${target.floorBytes} ))
 [ "$chaos_bytes" -gt ${target.bytes} ] && chaos_bytes=${target.bytes}
 if [ "$chaos_bytes" -le 0 ]; then echo 0; exit 0; fi
-mkdir -p ${shellQuote(directory)}
+# Created here or reused only when it is chaos's own: never a directory someone else put there.
+(umask 077; mkdir ${shellQuote(directory)} 2>/dev/null)
+chaos_own_directory ${shellQuote(directory)} || { echo ${shellQuote(`${directory} exists and is not chaos's own directory; refusing to write there`)} >&2; exit 1; }
 chaos_bytes=$(( chaos_bytes / 4096 * 4096 ))
 if ! fallocate -l "$chaos_bytes" ${shellQuote(undo.file)} 2>/dev/null; then
   dd if=/dev/zero of=${shellQuote(undo.file)} bs=4096 count=$(( chaos_bytes / 4096 )) 2>/dev/null || { rm -f ${shellQuote(undo.file)}; exit 1; }

@@ -101,7 +101,11 @@ export const serverMemoryStress = defineSkill<Params, ServerSession, LoadUndo>({
           () => [
             "sh",
             "-c",
-            `mkdir -p "$(dirname "$0")" && dd if=/dev/zero of="$0" bs=1048576 count=${Math.ceil(plan.bytes / 1048576)} 2>/dev/null && sleep ${seconds}; rm -f "$0"; rmdir "$(dirname "$0")" 2>/dev/null`,
+            // /dev/shm is world-writable: the directory is used only when chaos made it (a real directory of this user, 0700).
+            `chaos_directory=$(dirname "$0"); (umask 077; mkdir "$chaos_directory" 2>/dev/null)
+if [ -d "$chaos_directory" ] && [ ! -L "$chaos_directory" ] && [ "$(stat -c '%u %a' -- "$chaos_directory")" = "$(id -u) 700" ]; then
+  dd if=/dev/zero of="$0" bs=1048576 count=${Math.ceil(plan.bytes / 1048576)} 2>/dev/null && sleep ${seconds}; rm -f "$0"; rmdir "$chaos_directory" 2>/dev/null
+fi`,
             file,
           ],
           [file],

@@ -58,6 +58,8 @@ export function qdiscCommands(parameters: Params, device: string, excludedPorts:
   ];
   for (const port of excludedPorts) {
     commands.push(`tc filter add dev ${dev} parent ${major} protocol ip prio 1 u32 match ip sport ${port} 0xffff flowid ${id}:1`);
+    // The same port over IPv6: an SSH session that came in over IPv6 must stay untouched too.
+    commands.push(`tc filter add dev ${dev} parent ${major} protocol ipv6 prio 2 u32 match ip6 sport ${port} 0xffff flowid ${id}:1`);
   }
   const wantsNetem = parameters.delay_ms > 0 || parameters.jitter_ms > 0 || parameters.corruption_percent > 0;
   let parent = `${id}:2`;
@@ -75,15 +77,25 @@ export function qdiscCommands(parameters: Params, device: string, excludedPorts:
   return commands;
 }
 
-/** The iptables commands: a chain that spares excluded ports and drops a random share of the rest. */
-export function lossCommands(lossPercent: number, device: string, chain: string, excludedPorts: number[]): string[] {
+/** Firewall programs: IPv4 and IPv6 get the same chain. */
+export const firewallPrograms = ["iptables", "ip6tables"] as const;
+export type FirewallProgram = (typeof firewallPrograms)[number];
+
+/** The iptables (and ip6tables) commands: a chain that spares excluded ports and drops a random share of the rest. */
+export function lossCommands(
+  lossPercent: number,
+  device: string,
+  chain: string,
+  excludedPorts: number[],
+  programs: readonly FirewallProgram[] = ["iptables"],
+): string[] {
   const probability = (lossPercent / 100).toFixed(4);
-  return [
-    `iptables -w -N ${chain}`,
-    ...excludedPorts.map((port) => `iptables -w -A ${chain} -p tcp --sport ${port} -j RETURN`),
-    `iptables -w -A ${chain} -m statistic --mode random --probability ${probability} -j DROP`,
-    `iptables -w -I OUTPUT -o ${shellQuote(device)} -j ${chain}`,
-  ];
+  return programs.flatMap((program) => [
+    `${program} -w -N ${chain}`,
+    ...excludedPorts.map((port) => `${program} -w -A ${chain} -p tcp --sport ${port} -j RETURN`),
+    `${program} -w -A ${chain} -m statistic --mode random --probability ${probability} -j DROP`,
+    `${program} -w -I OUTPUT -o ${shellQuote(device)} -j ${chain}`,
+  ]);
 }
 
 function undoScript(undo: NetworkUndo): string {
@@ -92,8 +104,12 @@ function undoScript(undo: NetworkUndo): string {
     return `if tc qdisc show dev ${dev} 2>/dev/null | grep -q "qdisc htb ${chaosQdiscHandle} root"; then tc qdisc del dev ${dev} root && echo ${shellQuote(`note: removed the chaos qdisc from ${undo.interface}`)}
 else echo ${shellQuote(`note: no chaos qdisc on ${undo.interface}`)}; fi`;
   }
-  return `while iptables -w -C OUTPUT -o ${dev} -j ${undo.chain} 2>/dev/null; do iptables -w -D OUTPUT -o ${dev} -j ${undo.chain}; done
-if iptables -w -n -L ${undo.chain} >/dev/null 2>&1; then iptables -w -F ${undo.chain} && iptables -w -X ${undo.chain} && echo ${shellQuote(`note: removed iptables chain ${undo.chain}`)}; fi
+  // Both families whatever the record says: a chain that is not there is skipped, and records of older versions name IPv4 only.
+  return `for chaos_firewall in ${firewallPrograms.join(" ")}; do
+  command -v "$chaos_firewall" >/dev/null 2>&1 || continue
+  while "$chaos_firewall" -w -C OUTPUT -o ${dev} -j ${undo.chain} 2>/dev/null; do "$chaos_firewall" -w -D OUTPUT -o ${dev} -j ${undo.chain}; done
+  if "$chaos_firewall" -w -n -L ${undo.chain} >/dev/null 2>&1; then "$chaos_firewall" -w -F ${undo.chain} && "$chaos_firewall" -w -X ${undo.chain} && echo "note: removed $chaos_firewall chain ${undo.chain}"; fi
+done
 true`;
 }
 
@@ -175,13 +191,14 @@ export const serverNetworkLatency = defineSkill<Params, ServerSession, NetworkUn
         const chain = `CHAOS-${context.experimentId.replace(/[^A-Za-z0-9]/g, "").slice(-8)}-${deadManKey.slice(-4)}`;
         const undo: NetworkUndo = { host: key, deadManKey, interface: parameters.interface, mechanism: "iptables", chain };
         await journalAndArm(context, undo, undoScript(undo));
+        const programs = firewallPrograms.filter((program) => facts.tools.includes(program));
         await runSkillScript(
           name,
           host.connection,
           "adding the loss chain",
-          `set -e\n${lossCommands(parameters.loss_percent, parameters.interface, chain, excluded).join("\n")}`,
+          `set -e\n${lossCommands(parameters.loss_percent, parameters.interface, chain, excluded, programs).join("\n")}`,
         );
-        applied.push(`iptables ${chain}`);
+        applied.push(`${programs.join(" and ")} ${chain}${programs.includes("ip6tables") ? "" : " (IPv4 only: no ip6tables)"}`);
       }
       return `${key}:${parameters.interface} (${applied.join(", ")})`;
     });

@@ -1,10 +1,12 @@
 import { defineSkill, type JsonValue } from "@chaos-agents/core";
 import { z } from "zod";
 import { isCriticalPath } from "../discovery/critical-paths.js";
+import { changeModeCommand, type FileIdentity, parseFileStats, statFilesCommand } from "../host/file-identity.js";
+import { describeRefusal } from "../host/host-names.js";
 import { runSkillScript } from "../host/host-script.js";
 import type { ServerHost } from "../host/server-host.js";
 import type { ServerSession } from "../server-session.js";
-import { commandLine, shellQuote } from "../shell-quote.js";
+import { shellQuote } from "../shell-quote.js";
 import {
   forEachTarget,
   type HostUndo,
@@ -37,18 +39,18 @@ const params = z
 
 type Params = z.output<typeof params>;
 
-interface PathTarget {
+/** One file to change on one host, as planned. */
+interface PathTarget extends Omit<FileIdentity, "type"> {
   [key: string]: JsonValue;
   host: string;
-  path: string;
-  mode: string;
-  uid: number;
-  gid: number;
 }
 
 export interface PermissionChangeUndo extends HostUndo {
   /** Resolved (symlink-free) path that was changed. */
   path: string;
+  /** Device and inode of the file at injection: the undo changes that file only (missing in records of older versions). */
+  device: string;
+  inode: string;
   /** Mode as `stat -c %a` prints it. */
   originalMode: string;
   uid: number;
@@ -61,42 +63,41 @@ export function normalizeMode(mode: string): string {
   return Number.parseInt(mode, 8).toString(8);
 }
 
-function undoScript(undo: PermissionChangeUndo): string {
-  const path = shellQuote(undo.path);
-  return `if ! chaos_stat=$(stat -c '%a %u %g' -- ${path} 2>/dev/null); then echo ${shellQuote(`note: ${undo.path} no longer exists`)}; exit 0; fi
-set -- $chaos_stat
-if [ "$1" = ${shellQuote(undo.appliedMode)} ]; then
-  [ "$2:$3" = ${shellQuote(`${undo.uid}:${undo.gid}`)} ] || chown ${undo.uid}:${undo.gid} -- ${path}
-  chmod ${shellQuote(undo.originalMode)} -- ${path}
-  echo ${shellQuote(`note: restored ${undo.path} to ${undo.originalMode}`)}
-elif [ "$1" = ${shellQuote(undo.originalMode)} ]; then
-  echo ${shellQuote(`note: ${undo.path} already had mode ${undo.originalMode}`)}
-else
-  echo "conflict: ${undo.path.replace(/[\\"$`]/g, "\\$&")} has mode $1 now (chaos set ${undo.appliedMode}, it was ${undo.originalMode}); left alone"
-fi`;
+/** Prints `prefix`, the second word of the perl result (a mode), then `suffix`: the path never passes through the host's output. */
+function echoWithMode(prefix: string, suffix: string): string {
+  return `printf '%s%s%s\\n' ${shellQuote(prefix)} "\${chaos_result#other }" ${shellQuote(suffix)}`;
 }
 
-/** Resolves and stats paths on one host: `resolved<TAB>mode uid gid type` per path, or `missing<TAB>path`. */
+function undoScript(undo: PermissionChangeUndo): string {
+  if (typeof undo.device !== "string" || typeof undo.inode !== "string") {
+    return `echo ${shellQuote(`conflict: ${undo.path} was journaled without its device and inode (by an older chaos); check its mode (was ${undo.originalMode}, chaos set ${undo.appliedMode}) by hand`)}`;
+  }
+  const file = { path: undo.path, device: undo.device, inode: undo.inode };
+  return `chaos_result=$(${changeModeCommand(file, undo.appliedMode, undo.originalMode, { uid: undo.uid, gid: undo.gid })})
+case "$chaos_result" in
+  changed) echo ${shellQuote(`note: restored ${undo.path} to ${undo.originalMode}`)} ;;
+  already) echo ${shellQuote(`note: ${undo.path} already had mode ${undo.originalMode}`)} ;;
+  missing) echo ${shellQuote(`note: ${undo.path} no longer exists`)} ;;
+  replaced) echo ${shellQuote(`conflict: ${undo.path} is no longer the file chaos changed (replaced, or a symlink or a moved directory on its way); left alone`)} ;;
+  "other "*) ${echoWithMode(`conflict: ${undo.path} has mode `, ` now (chaos set ${undo.appliedMode}, it was ${undo.originalMode}); left alone`)} ;;
+  *) echo ${shellQuote(`restoring ${undo.path}: `)}"$chaos_result" >&2; exit 1 ;;
+esac`;
+}
+
+/** Resolves and identifies paths on one host; refuses missing paths and names chaos will not act on. */
 async function statPaths(host: ServerHost, paths: string[]): Promise<PathTarget[]> {
-  const output = await runSkillScript(
-    name,
-    host.connection,
-    "reading file modes",
-    `for chaos_path in ${commandLine(paths)}; do
-  if chaos_real=$(readlink -e -- "$chaos_path") && chaos_stat=$(stat -c '%a %u %g' -- "$chaos_real"); then printf 'ok\\t%s\\t%s\\n' "$chaos_real" "$chaos_stat"
-  else printf 'missing\\t%s\\n' "$chaos_path"; fi
-done`,
-  );
-  return output
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const [status, path = "", stat = ""] = line.split("\t");
-      if (status !== "ok") refuse(name, `${path} does not exist on ${host.key}`);
-      const [mode = "", uid, gid] = stat.split(" ");
-      return { host: host.key, path, mode, uid: Number(uid), gid: Number(gid) };
-    });
+  if (!(await host.facts()).tools.includes("perl"))
+    refuse(
+      name,
+      `${host.key} has no perl: chaos changes modes only through a no-follow descriptor (so that a symlink swapped in cannot redirect it), which needs perl. Install perl there`,
+    );
+  const output = await runSkillScript(name, host.connection, "reading file modes", statFilesCommand(paths));
+  return parseFileStats(output).map((result) => {
+    if (result.status === "missing") refuse(name, `${result.given} does not exist on ${host.key}`);
+    if (result.status === "refused") refuse(name, `${host.key}: the path ${describeRefusal(result.name)}; refusing to act on it`);
+    const { path, mode, uid, gid, device, inode } = result.file;
+    return { host: host.key, path, mode, uid, gid, device, inode };
+  });
 }
 
 export const serverPermissionChange = defineSkill<Params, ServerSession, PermissionChangeUndo>({
@@ -108,6 +109,8 @@ export const serverPermissionChange = defineSkill<Params, ServerSession, Permiss
   reversible: true,
   async plan({ params: parameters, inventory, session }) {
     const wanted = new Map<string, string[]>();
+    /** Open files of the service that chaos will not touch because of their names; the plan names them. */
+    const refusedNames: string[] = [];
     if (parameters.paths) {
       for (const host of hostsIn(inventory)) wanted.set(host, parameters.paths);
     } else {
@@ -118,7 +121,13 @@ export const serverPermissionChange = defineSkill<Params, ServerSession, Permiss
           .filter((resource) => hostOf(resource) === hostOf(service) && resource.details?.service === parameters.service)
           .map((resource) => String(resource.details?.path))
           .slice(0, parameters.max_paths);
-        if (files.length === 0) refuse(name, `service ${parameters.service} on ${hostOf(service)} has no open files chaos may change`);
+        const refused = (service.details?.refusedFiles as string[] | undefined) ?? [];
+        if (refused.length) refusedNames.push(...refused.map((file) => `${hostOf(service)}: ${file}`));
+        if (files.length === 0)
+          refuse(
+            name,
+            `service ${parameters.service} on ${hostOf(service)} has no open files chaos may change${refused.length ? ` (refused: ${refused.join(", ")})` : ""}`,
+          );
         wanted.set(hostOf(service), files);
       }
     }
@@ -131,7 +140,7 @@ export const serverPermissionChange = defineSkill<Params, ServerSession, Permiss
     }
     return {
       targets: targets.map((target) => `${target.host}/path:${target.path}`),
-      summary: `chmod ${parameters.mode} ${targets.map((target) => `${target.host}:${target.path} (now ${target.mode})`).join(", ")}`,
+      summary: `chmod ${parameters.mode} ${targets.map((target) => `${target.host}:${target.path} (now ${target.mode})`).join(", ")}${refusedNames.length ? `; refused (names chaos will not act on): ${refusedNames.join(", ")}` : ""}`,
       details: { targets },
     };
   },
@@ -143,18 +152,24 @@ export const serverPermissionChange = defineSkill<Params, ServerSession, Permiss
         host: target.host,
         deadManKey: newDeadManKey(),
         path: target.path,
+        device: target.device,
+        inode: target.inode,
         originalMode: target.mode,
         uid: target.uid,
         gid: target.gid,
         appliedMode,
       };
       await journalAndArm(context, undo, undoScript(undo));
-      await runSkillScript(
+      // Only while it is still the file planned, with the mode planned: the undo would otherwise restore the wrong thing.
+      const result = await runSkillScript(
         name,
         context.session.host(target.host).connection,
         `chmod ${target.path}`,
-        `chmod ${shellQuote(context.params.mode)} -- ${shellQuote(target.path)}`,
+        changeModeCommand(target, target.mode, appliedMode, { uid: target.uid, gid: target.gid }),
       );
+      const word = result.trim();
+      if (word !== "changed" && !(word === "already" && target.mode === appliedMode))
+        refuse(name, `${target.host}:${target.path} changed since planning (${word}); left alone`);
       return `${target.host}:${target.path}`;
     });
     return { summary: `chmod ${context.params.mode} on ${changed.join(", ")}` };

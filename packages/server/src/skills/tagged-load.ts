@@ -17,7 +17,13 @@ export interface LoadUndo extends HostUndo {
 }
 
 export function loadUndoScript(undo: LoadUndo): string {
-  const files = undo.files.map((file) => `rm -f ${shellQuote(file)}; rmdir "$(dirname ${shellQuote(file)})" 2>/dev/null`).join("\n");
+  // Only inside a directory chaos made (in /dev/shm anyone could have put one there first).
+  const files = undo.files
+    .map((file) => {
+      const directory = shellQuote(file.slice(0, file.lastIndexOf("/")) || "/");
+      return `if chaos_own_directory ${directory}; then rm -f ${shellQuote(file)}; rmdir ${directory} 2>/dev/null; fi`;
+    })
+    .join("\n");
   return `${stopTaggedScript(undo.tag, undo.process ?? undefined)}
 ${files}
 echo ${shellQuote(`note: stopped ${undo.what}`)}`;
