@@ -12,12 +12,19 @@ import { dependencyOrder } from "./table-order.js";
 import { describeTriggerWrites } from "./trigger-writes.js";
 
 const params = z.strictObject({
-  /** Rows to insert into each table. */
-  rows_per_table: positiveInteger().max(10_000_000, "at most 10,000,000 rows per table").default(1000),
-  /** Tables to fill (`users` or `public.users`); default: every discovered table resource_filters allow. */
-  tables: z.array(z.string().min(1)).min(1, "name at least one table, or leave `tables` out").optional(),
-  /** Rows per INSERT statement (and per journaled step). */
-  batch_size: positiveInteger().max(50_000, "at most 50,000 rows per batch").default(2000),
+  rows_per_table: positiveInteger()
+    .max(10_000_000, "at most 10,000,000 rows per table")
+    .default(1000)
+    .describe("Rows to insert into each table."),
+  tables: z
+    .array(z.string().min(1))
+    .min(1, "name at least one table, or leave `tables` out")
+    .optional()
+    .describe("Tables to fill (`users` or `public.users`); default: every discovered table resource_filters allow."),
+  batch_size: positiveInteger()
+    .max(50_000, "at most 50,000 rows per batch")
+    .default(2000)
+    .describe("Rows per INSERT statement (and per journaled step)."),
 });
 type Params = z.output<typeof params>;
 

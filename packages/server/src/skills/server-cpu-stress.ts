@@ -7,12 +7,18 @@ import { type LoadUndo, rollBackLoad, startTaggedLoad } from "./tagged-load.js";
 const name = "server.cpu_stress";
 
 const params = z.strictObject({
-  /** CPU workers per host; defaults to every CPU. */
-  workers: z.number().int().positive().optional(),
-  /** Load each worker aims at (stress-ng only; the built-in fallback always runs flat out). */
-  load_percent: z.number().int().min(1).max(100).default(100),
-  /** `auto` uses stress-ng when the host has it, the built-in shell loop otherwise. */
-  method: z.enum(["auto", "stress-ng", "builtin"]).default("auto"),
+  workers: z.number().int().positive().optional().describe("CPU workers per host; defaults to every CPU."),
+  load_percent: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(100)
+    .describe("Load each worker aims at (stress-ng only; the built-in fallback always runs flat out)."),
+  method: z
+    .enum(["auto", "stress-ng", "builtin"])
+    .default("auto")
+    .describe("`auto` uses stress-ng when the host has it, the built-in shell loop otherwise."),
 });
 
 type Params = z.output<typeof params>;

@@ -22,20 +22,25 @@ const name = "server.disk_fill";
 
 const params = z
   .strictObject({
-    /** Mount point to fill, as discovery lists it. */
-    target_mount: z.string().startsWith("/", "expected an absolute mount point such as /var"),
-    /** How much to write. */
-    size: sizeText().optional(),
-    /** Fill until the filesystem is this full (percent of its size). */
-    percent: z.number().min(1, "expected a percentage between 1 and 100").max(100, "expected a percentage between 1 and 100").optional(),
-    /** Free space always left: a size ("200MB") or a share of the filesystem ("2%"). */
+    target_mount: z
+      .string()
+      .startsWith("/", "expected an absolute mount point such as /var")
+      .describe("Mount point to fill, as discovery lists it."),
+    size: sizeText().optional().describe("How much to write."),
+    percent: z
+      .number()
+      .min(1, "expected a percentage between 1 and 100")
+      .max(100, "expected a percentage between 1 and 100")
+      .optional()
+      .describe("Fill until the filesystem is this full (percent of its size)."),
     keep_free: z
       .union([z.string(), z.number()])
       .refine(
         (value) => /^\d+(\.\d+)?%$/.test(String(value)) || parseSize(value) !== undefined,
         'expected a size ("200MB") or a percentage ("2%")',
       )
-      .default("2%"),
+      .default("2%")
+      .describe('Free space always left: a size ("200MB") or a share of the filesystem ("2%").'),
   })
   .refine((value) => (value.size === undefined) !== (value.percent === undefined), "expected exactly one of `size` or `percent`");
 

@@ -11,12 +11,12 @@ const name = "server.memory_stress";
 
 const params = z
   .strictObject({
-    /** Memory to hold per host ("512MB"). */
-    size: sizeText().optional(),
-    /** Share of the host's total memory to hold. */
-    percent: z.number().min(1).max(90).optional(),
-    /** `auto` uses stress-ng when the host has it; `builtin` holds the memory in a tmpfs file under /dev/shm. */
-    method: z.enum(["auto", "stress-ng", "builtin"]).default("auto"),
+    size: sizeText().optional().describe('Memory to hold per host ("512MB").'),
+    percent: z.number().min(1).max(90).optional().describe("Share of the host's total memory to hold."),
+    method: z
+      .enum(["auto", "stress-ng", "builtin"])
+      .default("auto")
+      .describe("`auto` uses stress-ng when the host has it; `builtin` holds the memory in a tmpfs file under /dev/shm."),
   })
   .refine((value) => (value.size === undefined) !== (value.percent === undefined), "expected exactly one of `size` or `percent`");
 

@@ -12,20 +12,28 @@ export const chaosQdiscHandle = "c4a0:";
 
 const params = z
   .strictObject({
-    /** Network interface (e.g. eth0). */
-    interface: z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, "expected an interface name such as eth0"),
-    delay_ms: z.number().int().min(0).max(60_000).default(0),
-    jitter_ms: z.number().int().min(0).max(60_000).default(0),
-    /** Packet loss, applied with iptables `-m statistic` (works without netem). */
-    loss_percent: z.number().min(0).max(100).default(0),
-    corruption_percent: z.number().min(0).max(100).default(0),
-    /** Bandwidth limit through tbf, e.g. "1mbit". */
+    interface: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:@-]{1,15}$/, "expected an interface name such as eth0")
+      .describe("Network interface (e.g. eth0)."),
+    delay_ms: z.number().int().min(0).max(60_000).default(0).describe("Added delay of every outgoing packet, in ms (tc netem)."),
+    jitter_ms: z.number().int().min(0).max(60_000).default(0).describe("Random variation of that delay, in ms (tc netem)."),
+    loss_percent: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe("Packet loss, applied with iptables `-m statistic` (works without netem)."),
+    corruption_percent: z.number().min(0).max(100).default(0).describe("Share of packets corrupted, in percent (tc netem)."),
     rate: z
       .string()
       .regex(/^\d+(\.\d+)?(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/, 'expected a tc rate such as "1mbit"')
-      .optional(),
-    /** Extra local TCP ports whose outgoing traffic is left alone (the SSH session always is). */
-    exclude_ports: z.array(z.number().int().min(1).max(65535)).default([]),
+      .optional()
+      .describe('Bandwidth limit through tbf, e.g. "1mbit".'),
+    exclude_ports: z
+      .array(z.number().int().min(1).max(65535))
+      .default([])
+      .describe("Extra local TCP ports whose outgoing traffic is left alone (the SSH session always is)."),
   })
   .refine(
     (value) =>

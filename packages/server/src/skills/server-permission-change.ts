@@ -23,17 +23,18 @@ const name = "server.permission_change";
 
 const params = z
   .strictObject({
-    /** Absolute paths to change on every selected host. */
-    paths: z.array(z.string().startsWith("/", "expected an absolute path")).min(1).optional(),
-    /** A discovered service whose open files are changed instead of `paths`. */
-    service: z.string().min(1).optional(),
-    /** Octal mode to set. */
+    paths: z
+      .array(z.string().startsWith("/", "expected an absolute path"))
+      .min(1)
+      .optional()
+      .describe("Absolute paths to change on every selected host."),
+    service: z.string().min(1).optional().describe("A discovered service whose open files are changed instead of `paths`."),
     mode: z
       .string()
       .regex(/^[0-7]{3,4}$/, 'expected an octal mode such as "000" or "0440"')
-      .default("000"),
-    /** At most this many files per host (for `service`). */
-    max_paths: z.number().int().positive().default(20),
+      .default("000")
+      .describe("Octal mode to set."),
+    max_paths: z.number().int().positive().default(20).describe("At most this many files per host (for `service`)."),
   })
   .refine((value) => (value.paths === undefined) !== (value.service === undefined), "expected exactly one of `paths` or `service`");
 

@@ -16,22 +16,28 @@ const defaultPortConnections = 200;
 
 const params = z
   .strictObject({
-    /** A listening TCP port discovery found (never the SSH port). */
-    port: z.number().int().min(1).max(65535).optional(),
-    /** A destination the host connects out to: holding connections to it uses up the host's ephemeral ports. */
+    port: z.number().int().min(1).max(65535).optional().describe("A listening TCP port discovery found (never the SSH port)."),
     ephemeral: z
       .strictObject({
-        host: z.string().regex(addressPattern, "expected a host name or IP address"),
-        port: z.number().int().min(1).max(65535),
+        host: z.string().regex(addressPattern, "expected a host name or IP address").describe("the destination's host name or IP address"),
+        port: z.number().int().min(1).max(65535).describe("the destination's TCP port"),
       })
-      .optional(),
-    /**
-     * Connections held open per host. With `port`: 200 unless given. With `ephemeral`: the free
-     * ephemeral ports minus a margin kept free, which is also the most that may be asked for.
-     */
-    connections: z.number().int().positive().max(65535).optional(),
-    /** With `port`: the address the connections go to, seen from the host itself (127.0.0.1 unless given). */
-    address: z.string().min(1).optional(),
+      .optional()
+      .describe("A destination the host connects out to: holding connections to it uses up the host's ephemeral ports."),
+    connections: z
+      .number()
+      .int()
+      .positive()
+      .max(65535)
+      .optional()
+      .describe(
+        "Connections held open per host. With `port`: 200 unless given. With `ephemeral`: the free ephemeral ports minus a margin kept free, which is also the most that may be asked for.",
+      ),
+    address: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("With `port`: the address the connections go to, seen from the host itself (127.0.0.1 unless given)."),
   })
   .refine((value) => (value.port === undefined) !== (value.ephemeral === undefined), "expected exactly one of `port` or `ephemeral`")
   .refine(

@@ -23,9 +23,7 @@ const signals = ["TERM", "KILL", "INT", "HUP", "QUIT", "USR1", "USR2"] as const;
 
 const params = z
   .strictObject({
-    /** Exact process name (basename of its first word, e.g. `nginx`). */
-    name: z.string().min(1).optional(),
-    /** Regular expression over the full command line. */
+    name: z.string().min(1).optional().describe("Exact process name (basename of its first word, e.g. `nginx`)."),
     pattern: z
       .string()
       .min(1)
@@ -37,10 +35,13 @@ const params = z
           return false;
         }
       }, "not a valid regular expression")
-      .optional(),
-    signal: z.enum(signals, { error: `expected one of ${signals.join(", ")} (without SIG)` }).default("KILL"),
-    /** At most this many processes (per experiment). */
-    max_processes: z.number().int().positive().default(1),
+      .optional()
+      .describe("Regular expression over the full command line."),
+    signal: z
+      .enum(signals, { error: `expected one of ${signals.join(", ")} (without SIG)` })
+      .default("KILL")
+      .describe("The signal to send, without SIG (KILL, TERM, …)."),
+    max_processes: z.number().int().positive().default(1).describe("At most this many processes (per experiment)."),
   })
   .refine((value) => value.name !== undefined || value.pattern !== undefined, "expected `name` or `pattern`");
 

@@ -10,10 +10,12 @@ import { forEachTarget, type HostUndo, journalAndArm, newDeadManKey, refuse, res
 const name = "server.service_stop";
 
 const params = z.strictObject({
-  /** Discovered service names to stop; without it, the first `max_services` discovered ones. */
-  services: z.array(z.string().min(1)).min(1).optional(),
-  /** How many services to stop per experiment. */
-  max_services: z.number().int().positive().default(1),
+  services: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe("Discovered service names to stop; without it, the first `max_services` discovered ones."),
+  max_services: z.number().int().positive().default(1).describe("How many services to stop per experiment."),
 });
 
 type Params = z.output<typeof params>;
