@@ -1,0 +1,288 @@
+import type { RollbackResult } from "@chaos-agents/core";
+import type { DatabaseSession } from "../database-session.js";
+import type { Column, Table } from "../discovery/database-schema.js";
+import { type LiveReference, liveReferences } from "../discovery/live-references.js";
+import { postgresDialect } from "../sql/dialect.js";
+import { keysIn, keyText, toKeys } from "../sql/key-sets.js";
+import { fingerprintAt, fingerprintLength, rowFingerprint } from "../sql/row-fingerprint.js";
+import type { SqlExecutor } from "../sql/sql-client.js";
+import { type ChaosRows, chaosRowCount, chaosRowKeys } from "./chaos-rows.js";
+import { type TableWrites, type WriteCounts, writeCounts, writesSince } from "./transaction-writes.js";
+
+/** What one rollback of chaos's rows did and what it kept. */
+export interface DeleteOutcome {
+  deleted: number;
+  /** Rows that DELETE triggers inserted, removed again in the same transaction. */
+  triggerRowsRemoved: number;
+  conflicts: string[];
+}
+
+/** Thrown inside a delete transaction to roll it back and keep every row of the chunk. */
+class KeptChunk extends Error {
+  constructor(readonly conflict: string) {
+    super(conflict);
+  }
+}
+
+/** Keys per delete transaction: PostgreSQL takes a key array as one parameter, MySQL a list of tuples. */
+function keysPerTransaction(session: DatabaseSession): number {
+  return session.dialect.kind === "postgres" ? 10_000 : 500;
+}
+
+/**
+ * Deletes chaos's rows, and only while they are chaos's: in one transaction per chunk it locks
+ * the journaled rows (a new reference to them now waits), keeps those whose content is no longer
+ * what chaos wrote, reads the foreign keys pointing at the table from the live catalog, keeps the
+ * rows any row references, deletes the rest, and then checks from the transaction's own write
+ * counts (PostgreSQL) that nothing else changed; if something did (a cascade, a trigger's update),
+ * the chunk is rolled back and kept. Idempotent: rows already gone are simply not found.
+ */
+export async function deleteChaosRows(session: DatabaseSession, rows: ChaosRows): Promise<DeleteOutcome> {
+  const outcome: DeleteOutcome = { deleted: 0, triggerRowsRemoved: 0, conflicts: [] };
+  const table = await tableNamed(session, rows.table);
+  const missing = table && [...rows.keyColumns, ...rows.columns].filter((name) => !table.columns.some((column) => column.name === name));
+  if (!table) {
+    outcome.conflicts.push(`table ${rows.table} no longer exists; ${chaosRowCount(rows)} chaos row(s) went with it`);
+    return outcome;
+  }
+  if (missing?.length) {
+    outcome.conflicts.push(
+      `${rows.table}: ${chaosRowCount(rows)} chaos row(s) kept: column(s) ${missing.join(", ")} no longer exist, so chaos cannot tell its rows from the application's`,
+    );
+    return outcome;
+  }
+  const byName = (name: string) => table.columns.find((column) => column.name === name) as Column;
+  const context = { session, table, keyColumns: rows.keyColumns.map(byName), columns: rows.columns.map(byName) };
+  const keys = [...chaosRowKeys(rows)];
+  const size = keysPerTransaction(session);
+  for (let start = 0; start < keys.length; start += size) {
+    const batch = keys.slice(start, start + size);
+    const fingerprints = rows.fingerprints?.slice(start * fingerprintLength, (start + batch.length) * fingerprintLength);
+    try {
+      const done = await session.client.transaction((executor) => deleteChunk(executor, context, batch, fingerprints));
+      outcome.deleted += done.deleted;
+      outcome.triggerRowsRemoved += done.triggerRowsRemoved;
+      outcome.conflicts.push(...done.conflicts);
+    } catch (error) {
+      if (!(error instanceof KeptChunk)) throw error;
+      outcome.conflicts.push(error.conflict);
+    }
+  }
+  return outcome;
+}
+
+interface ChunkContext {
+  session: DatabaseSession;
+  table: Table;
+  keyColumns: Column[];
+  columns: Column[];
+}
+
+async function deleteChunk(executor: SqlExecutor, context: ChunkContext, keys: string[][], fingerprints?: string): Promise<DeleteOutcome> {
+  const { session, table, keyColumns, columns } = context;
+  const { dialect } = session;
+  const outcome: DeleteOutcome = { deleted: 0, triggerRowsRemoved: 0, conflicts: [] };
+  const name = dialect.table(table);
+  // ROW EXCLUSIVE (what the DELETE takes anyway) first: a foreign key being added to point at
+  // this table waits for it, so the catalog read below cannot miss one committed before the delete.
+  if (dialect.kind === "postgres") await executor.query(`LOCK TABLE ${name} IN ROW EXCLUSIVE MODE`);
+  const condition = keysIn(dialect, keyColumns, keys, "t");
+  const { rows: present } = await executor.query<Record<string, string>>(
+    `SELECT ${keyText(dialect, keyColumns, "t")}, ${rowFingerprint(dialect, columns, "t")} AS fp FROM ${name} t WHERE ${condition.sql} FOR UPDATE${dialect.kind === "postgres" ? " OF t" : ""}`,
+    condition.params,
+  );
+  const journaled = new Map(keys.map((key, index) => [key.join("\u0000"), fingerprints && fingerprintAt(fingerprints, index)]));
+  const presentKeys = toKeys(present, keyColumns.length);
+  const matching: string[][] = [];
+  const changed: string[][] = [];
+  presentKeys.forEach((key, index) => {
+    const same = !fingerprints || journaled.get(key.join("\u0000")) === present[index]?.fp;
+    (same ? matching : changed).push(key);
+  });
+  if (changed.length) {
+    outcome.conflicts.push(
+      describeKept(
+        table,
+        changed,
+        "its content is no longer what chaos wrote (the application changed it, or wrote a row of its own under chaos's key)",
+      ),
+    );
+  }
+  if (matching.length === 0) return outcome;
+
+  const references = await liveReferences(executor, dialect, table);
+  const hidden = references.filter((reference) => reference.hiddenRows);
+  if (hidden.length) {
+    outcome.conflicts.push(
+      describeKept(
+        table,
+        matching,
+        `row-level security hides rows of ${hidden.map((reference) => reference.table).join(", ")} from chaos's role, so chaos cannot prove no application row references it`,
+      ),
+    );
+    return outcome;
+  }
+  const referenced = await referencedKeys(executor, context, references, matching);
+  const free = matching.filter((key) => !referenced.has(key.join("\u0000")));
+  if (referenced.size) {
+    const kept = matching.filter((key) => referenced.has(key.join("\u0000")));
+    outcome.conflicts.push(
+      describeKept(
+        table,
+        kept,
+        `an application row references it (${[...new Set(references.map((reference) => reference.table))].join(", ")})`,
+      ),
+    );
+  }
+  if (free.length === 0) return outcome;
+
+  const deletable = keysIn(dialect, keyColumns, free, "t");
+  if (dialect.kind === "mysql") {
+    outcome.deleted = (await executor.query(`DELETE t FROM ${name} t WHERE ${deletable.sql}`, deletable.params)).rowCount;
+    const triggers = await mysqlDeleteTriggers(executor, table);
+    if (triggers.length) {
+      outcome.conflicts.push(
+        `${table.qualifiedName}: DELETE trigger(s) ${triggers.join(", ")} fired for ${outcome.deleted} chaos row(s); MySQL cannot tell what they wrote, so it is left in place`,
+      );
+    }
+    return outcome;
+  }
+  // The reference check above is exact (the rows are locked, the catalog is live), so where the
+  // role may, the per-row foreign-key triggers are skipped: on an unindexed referencing column
+  // each of them scans the whole referencing table. Only without user DELETE triggers, whose
+  // effects (a counter put back, an audit row) the application may rely on.
+  if (await mayBypassForeignKeyTriggers(executor, session, table)) await executor.query("SET LOCAL session_replication_role = replica");
+  const before = await writeCounts(executor);
+  outcome.deleted = (await executor.query(`DELETE FROM ${name} t WHERE ${deletable.sql}`, deletable.params)).rowCount;
+  outcome.triggerRowsRemoved = await undoSideEffects(executor, table, before, outcome.deleted, matching);
+  return outcome;
+}
+
+/**
+ * The matching rows that some row references, through any foreign key the live catalog knows.
+ * One semi-join per foreign key and chunk; where the referencing column has no index, nested
+ * loops are ruled out, so the referencing table is hashed once instead of scanned once per key.
+ */
+async function referencedKeys(
+  executor: SqlExecutor,
+  context: ChunkContext,
+  references: LiveReference[],
+  keys: string[][],
+): Promise<Set<string>> {
+  const { session, table, keyColumns } = context;
+  const { dialect } = session;
+  const found = new Set<string>();
+  for (const reference of references) {
+    const pairs = reference.columns.map(
+      (column, index) => `c.${dialect.quote(column)} = t.${dialect.quote(reference.referencedColumns[index] ?? column)}`,
+    );
+    const condition = keysIn(dialect, keyColumns, keys, "t");
+    const unindexed = dialect.kind === "postgres" && !reference.indexed;
+    if (unindexed) await executor.query("SET LOCAL enable_nestloop = off");
+    const { rows } = await executor.query(
+      `SELECT ${keyText(dialect, keyColumns, "t")} FROM ${dialect.table(table)} t WHERE ${condition.sql}
+          AND EXISTS (SELECT 1 FROM ${dialect.table({ schema: reference.tableSchema, name: reference.tableName })} c WHERE ${pairs.join(" AND ")})`,
+      condition.params,
+    );
+    if (unindexed) await executor.query("SET LOCAL enable_nestloop TO DEFAULT");
+    for (const key of toKeys(rows, keyColumns.length)) found.add(key.join("\u0000"));
+  }
+  return found;
+}
+
+const superusers = new WeakMap<DatabaseSession, Promise<boolean>>();
+
+/** A superuser may skip foreign-key triggers (`session_replication_role`), and sees every row, RLS or not. */
+async function mayBypassForeignKeyTriggers(executor: SqlExecutor, session: DatabaseSession, table: Table): Promise<boolean> {
+  let superuser = superusers.get(session);
+  if (!superuser) {
+    superuser = executor
+      .query<{ superuser: boolean }>("SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user")
+      .then(({ rows }) => rows[0]?.superuser === true);
+    superusers.set(session, superuser);
+  }
+  if (!(await superuser)) return false;
+  const { rows } = await executor.query<{ triggered: boolean }>(
+    // tgtype bit 3 (8) is DELETE; internal triggers are the foreign keys' own.
+    "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal AND (tgtype::int & 8) <> 0) AS triggered",
+    [session.dialect.table(table)],
+  );
+  return rows[0]?.triggered === false;
+}
+
+/**
+ * Checks from the transaction's write counts that the DELETE changed nothing but chaos's rows.
+ * Rows a DELETE trigger inserted elsewhere are this transaction's own (their `xmin` is its id,
+ * and their table saw no update or delete): they are removed again. Anything else (a cascade
+ * chaos could not see, a trigger's update) rolls the chunk back and keeps it, reported.
+ */
+async function undoSideEffects(
+  executor: SqlExecutor,
+  table: Table,
+  before: WriteCounts,
+  deleted: number,
+  keys: string[][],
+): Promise<number> {
+  const unexpected = (writes: TableWrites[]) =>
+    writes.filter((write) =>
+      write.table === table.qualifiedName
+        ? write.deleted !== deleted || write.updated > 0 || write.inserted > 0
+        : write.updated > 0 || write.inserted !== write.deleted,
+    );
+  const first = await writesSince(executor, before);
+  const insertedOnly = first.filter((write) => write.table !== table.qualifiedName && write.updated === 0 && write.deleted === 0);
+  let removed = 0;
+  for (const write of insertedOnly) {
+    removed += (await executor.query(`DELETE FROM ${postgresDialect.table(write)} WHERE xmin::text::bigint = txid_current() % 4294967296`))
+      .rowCount;
+  }
+  const left = unexpected(insertedOnly.length ? await writesSince(executor, before) : first);
+  if (left.length) {
+    throw new KeptChunk(
+      describeKept(
+        table,
+        keys,
+        `deleting it would also change ${left
+          .map((write) => `${write.table} (${write.inserted} inserted, ${write.updated} updated, ${write.deleted} deleted)`)
+          .join(", ")}, by a cascade or trigger; nothing was deleted`,
+      ),
+    );
+  }
+  return removed;
+}
+
+async function mysqlDeleteTriggers(executor: SqlExecutor, table: Table): Promise<string[]> {
+  const { rows } = await executor.query<{ name: string }>(
+    `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS
+      WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? AND EVENT_MANIPULATION = 'DELETE' ORDER BY TRIGGER_NAME`,
+    [table.schema, table.name],
+  );
+  return rows.map((row) => row.name);
+}
+
+/** The table as discovery knows it, read again when it is not there (created during the hold). */
+async function tableNamed(session: DatabaseSession, name: string): Promise<Table | undefined> {
+  const find = (schema: Awaited<ReturnType<DatabaseSession["schema"]>>) => schema.tables.find((table) => table.qualifiedName === name);
+  return find(await session.schema()) ?? find(await session.schema(true));
+}
+
+/** One conflict line for rows kept for one reason; long lists are cut to their first keys. */
+export function describeKept(table: Table, keys: string[][], reason: string): string {
+  if (keys.length === 1) return `${table.qualifiedName} row (${keys[0]?.join(", ")}) kept: ${reason}`;
+  const shown = keys
+    .slice(0, 20)
+    .map((key) => `(${key.join(", ")})`)
+    .join(" ");
+  return `${table.qualifiedName}: ${keys.length} rows kept: ${reason.replace(/\bit\b/, "them")}; keys ${shown}${keys.length > 20 ? " …" : ""}`;
+}
+
+/** Sums outcomes into a rollback result. */
+export function rollbackResult(table: string, outcomes: DeleteOutcome[], extraConflicts: string[] = []): RollbackResult {
+  const deleted = outcomes.reduce((sum, outcome) => sum + outcome.deleted, 0);
+  const removed = outcomes.reduce((sum, outcome) => sum + outcome.triggerRowsRemoved, 0);
+  return {
+    summary: `deleted ${deleted} chaos row(s) from ${table}${removed ? `; removed ${removed} row(s) DELETE triggers wrote` : ""}`,
+    conflicts: [...outcomes.flatMap((outcome) => outcome.conflicts), ...extraConflicts],
+    metrics: { rows_deleted: deleted },
+  };
+}
