@@ -2,7 +2,7 @@ import type { UndoJournal } from "@chaos-agents/core";
 import type { DatabaseSession } from "../database-session.js";
 import { type Column, columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
 import { expandRuns, type KeyRun, KeyRunCollector } from "../sql/key-runs.js";
-import { type Condition, keysIn, keyText } from "../sql/key-sets.js";
+import { keysIn, keyText, runsCondition } from "../sql/key-sets.js";
 import { rowFingerprint } from "../sql/row-fingerprint.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
 import { type ChaosRows, chaosRowCount, chaosRowKeys } from "./chaos-rows.js";
@@ -82,7 +82,7 @@ export async function insertBatch(
   /** Reads the rows chaos just wrote back by their keys: what the database stored, with fingerprints. */
   const readBack = async (executor: SqlExecutor, count: number) => {
     const keyRuns = runs?.finish() ?? [];
-    const condition = runs ? runsCondition(session, keyColumns[0] as Column, keyRuns) : keysIn(dialect, keyColumns, ownKeys ?? []);
+    const condition = runs ? runsCondition(dialect, keyColumns[0] as Column, keyRuns) : keysIn(dialect, keyColumns, ownKeys ?? []);
     const { rows: stored } = await executor.query(
       `SELECT ${returned} FROM ${dialect.table(table)} WHERE ${condition.sql}`,
       condition.params,
@@ -171,17 +171,6 @@ function storedRows(table: Table, width: number, count: number, rows: Record<str
     fingerprints += found;
   }
   return { keys: [], keyRuns: runs, fingerprints };
-}
-
-/** `(k BETWEEN first AND last OR …)`: one index range per run instead of a list of every key. */
-export function runsCondition(session: DatabaseSession, column: Column, runs: KeyRun[], qualifier?: string, firstParameter = 1): Condition {
-  const { dialect } = session;
-  const name = `${qualifier ? `${qualifier}.` : ""}${dialect.quote(column.name)}`;
-  const ranges = runs.map(
-    (_, index) =>
-      `${name} BETWEEN ${dialect.fromText(dialect.placeholder(firstParameter + 2 * index), column)} AND ${dialect.fromText(dialect.placeholder(firstParameter + 2 * index + 1), column)}`,
-  );
-  return { sql: ranges.length ? `(${ranges.join(" OR ")})` : "FALSE", params: runs.flat() };
 }
 
 /** Passes rows through, noting the single integer key chaos generated for each as runs. */
