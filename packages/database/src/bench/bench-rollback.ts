@@ -82,24 +82,29 @@ export async function benchKillAndRecover(
     skills: [{ skill_name: db.insert_load, params: { tables: [bench_tree], rows_per_table: ${rows}, batch_size: ${batchSize} } }]
 `,
     );
-    const started = performance.now();
     const run = spawn(process.execPath, [chaosBinary, "--output", "json", "run", config, "--journal", journal], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    await new Promise<void>((resolve, reject) => {
+    const held = new Promise<void>((resolve, reject) => {
       run.stdout.on("data", (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes('"type":"hold_started"')) resolve();
       });
       run.on("close", () => reject(new Error(`chaos run ended before its hold:\n${output}`)));
     });
-    const insertSeconds = (performance.now() - started) / 1000;
+    await held;
+    // The insert's own rate, from its event: process start and connection are not the insert's time.
+    const injected = output.split("\n").find((line) => line.includes('"type":"skill_injected"')) ?? "{}";
+    const rate = Number((JSON.parse(injected) as { metrics?: { rows_per_second?: number } }).metrics?.rows_per_second);
+    const insertSeconds = rows / rate;
     const exited = new Promise((resolve) => run.once("close", resolve));
     run.kill("SIGKILL");
     await exited;
     const recoverStarted = performance.now();
-    const recover = spawn(process.execPath, [chaosBinary, "recover", "--journal", journal], { stdio: ["ignore", "pipe", "pipe"] });
+    const recover = spawn(process.execPath, [chaosBinary, "--output", "json", "recover", "--journal", journal], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let recoverOutput = "";
     recover.stdout.on("data", (chunk: Buffer) => {
       recoverOutput += chunk.toString();

@@ -18,6 +18,12 @@ export interface DeleteOutcome {
   conflicts: string[];
 }
 
+/** What tells chaos's rows from others: the writing transaction (PostgreSQL), else the content's fingerprint. */
+function identity(context: ChunkContext): string {
+  if (context.writtenBy) return "t.xmin::text";
+  return context.columns.length ? rowFingerprint(context.session.dialect, context.columns, "t") : "''";
+}
+
 /** Thrown when a delete by key range found more rows than chaos locked: rolled back, then done key by key. */
 class DeletedMore extends Error {}
 
@@ -44,7 +50,9 @@ function keysPerTransaction(session: DatabaseSession): number {
 export async function deleteChaosRows(session: DatabaseSession, rows: ChaosRows): Promise<DeleteOutcome> {
   const outcome: DeleteOutcome = { deleted: 0, triggerRowsRemoved: 0, conflicts: [] };
   const table = await tableNamed(session, rows.table);
-  const missing = table && [...rows.keyColumns, ...rows.columns].filter((name) => !table.columns.some((column) => column.name === name));
+  // `?? []`: journals of older versions have neither columns nor fingerprints.
+  const missing =
+    table && [...rows.keyColumns, ...(rows.columns ?? [])].filter((name) => !table.columns.some((column) => column.name === name));
   if (!table) {
     outcome.conflicts.push(`table ${rows.table} no longer exists; ${chaosRowCount(rows)} chaos row(s) went with it`);
     return outcome;
@@ -56,7 +64,14 @@ export async function deleteChaosRows(session: DatabaseSession, rows: ChaosRows)
     return outcome;
   }
   const byName = (name: string) => table.columns.find((column) => column.name === name) as Column;
-  const context = { session, table, keyColumns: rows.keyColumns.map(byName), columns: rows.columns.map(byName) };
+  const context: ChunkContext = {
+    session,
+    table,
+    keyColumns: rows.keyColumns.map(byName),
+    columns: (rows.columns ?? []).map(byName),
+    // The 32-bit xid `xmin` shows, of the 64-bit transaction id journaled.
+    writtenBy: session.dialect.kind === "postgres" && rows.transaction ? String(BigInt(rows.transaction) % 4294967296n) : undefined,
+  };
   for (const chunk of chunksOf(rows, keysPerTransaction(session))) {
     const attempt = (exact: boolean) => session.client.transaction((executor) => deleteChunk(executor, context, chunk, exact));
     try {
@@ -114,10 +129,12 @@ interface ChunkContext {
   table: Table;
   keyColumns: Column[];
   columns: Column[];
+  /** PostgreSQL: the `xmin` every row chaos wrote carries while it is unchanged. */
+  writtenBy?: string;
 }
 
 async function deleteChunk(executor: SqlExecutor, context: ChunkContext, chunk: Chunk, exact: boolean): Promise<DeleteOutcome> {
-  const { session, table, keyColumns, columns } = context;
+  const { session, table, keyColumns } = context;
   const { keys, fingerprints, run } = chunk;
   const { dialect } = session;
   const outcome: DeleteOutcome = { deleted: 0, triggerRowsRemoved: 0, conflicts: [] };
@@ -128,7 +145,7 @@ async function deleteChunk(executor: SqlExecutor, context: ChunkContext, chunk: 
   // A run of integer keys is read as an index range: far cheaper than a list of 50,000 keys.
   const condition = run ? runsCondition(dialect, keyColumns[0] as Column, [run], "t") : keysIn(dialect, keyColumns, keys, "t");
   const { rows: present } = await executor.query<Record<string, string>>(
-    `SELECT ${keyText(dialect, keyColumns, "t")}, ${rowFingerprint(dialect, columns, "t")} AS fp FROM ${name} t WHERE ${condition.sql} FOR UPDATE${dialect.kind === "postgres" ? " OF t" : ""}`,
+    `SELECT ${keyText(dialect, keyColumns, "t")}, ${identity(context)} AS fp FROM ${name} t WHERE ${condition.sql} FOR UPDATE${dialect.kind === "postgres" ? " OF t" : ""}`,
     condition.params,
   );
   const journaled = new Map(keys.map((key, index) => [key.join("\u0000"), fingerprints && fingerprintAt(fingerprints, index)]));
@@ -136,7 +153,8 @@ async function deleteChunk(executor: SqlExecutor, context: ChunkContext, chunk: 
   const matching: string[][] = [];
   const changed: string[][] = [];
   presentKeys.forEach((key, index) => {
-    const same = !fingerprints || journaled.get(key.join("\u0000")) === present[index]?.fp;
+    const found = present[index]?.fp;
+    const same = context.writtenBy ? found === context.writtenBy : !fingerprints || journaled.get(key.join("\u0000")) === found;
     (same ? matching : changed).push(key);
   });
   if (changed.length) {

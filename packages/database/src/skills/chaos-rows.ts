@@ -1,9 +1,9 @@
 import { expandRuns, type KeyRun, runLength } from "../sql/key-runs.js";
 
 /**
- * Rows chaos wrote in one table, as journaled: their keys as the database stored them and a
- * fingerprint of each row's content, so rollback deletes a row only while it is still the
- * row chaos wrote.
+ * Rows chaos wrote in one table, as journaled: their keys as the database stored them and
+ * what proves each is still the row chaos wrote (the writing transaction's id on PostgreSQL, a
+ * fingerprint of each row's content on MySQL), so rollback deletes a row only while it is.
  */
 export type ChaosRows = {
   table: string;
@@ -14,8 +14,15 @@ export type ChaosRows = {
   keyRuns: KeyRun[];
   /** The columns the fingerprints cover: the table's columns at insert time. */
   columns: string[];
-  /** One fingerprint per row, in the order `chaosRowKeys` gives, concatenated. Absent in journals of older versions. */
+  /** MySQL: one fingerprint per row, in the order `chaosRowKeys` gives, concatenated. Absent in journals of older versions. */
   fingerprints?: string;
+  /**
+   * PostgreSQL: the id of the transaction that wrote the rows (`txid_current()`). Every row
+   * version carries the id of the transaction that wrote it (`xmin`), so a row is still the
+   * one chaos wrote exactly while its `xmin` is this id: an UPDATE or a reload writes a new
+   * version with another. It also lets rollback ask whether the transaction committed.
+   */
+  transaction?: string;
 };
 
 /** Every key the rows name, in order. */

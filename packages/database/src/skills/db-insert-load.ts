@@ -9,6 +9,7 @@ import { type Counters, countableColumns, type ParentKeys, planRows, type RowPla
 import { deleteChaosRows, rollbackResult } from "./chaos-row-delete.js";
 import { commitProof, describeNeverCommitted } from "./insert-commit-proof.js";
 import { type InsertUndo, insertBatch, rewritesInsertedRows, undoKeyCount, undoKeys } from "./insert-rows.js";
+import { slowRollbackNote } from "./rollback-cost.js";
 import { sequencePositions } from "./sequence-positions.js";
 import { dependencyOrder } from "./table-order.js";
 import { describeTriggerWrites, triggersOn } from "./trigger-writes.js";
@@ -58,12 +59,18 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
       else usable.push(table);
     }
     const triggered = usable.filter((table) => table.triggers.length > 0);
+    const slow: string[] = [];
+    for (const table of usable) {
+      const note = await slowRollbackNote(session, table, params.rows_per_table);
+      if (note) slow.push(note);
+    }
     return {
       targets: usable.map((table) => table.qualifiedName),
       summary:
         `insert ${params.rows_per_table} rows into each of ${usable.map((table) => table.qualifiedName).join(", ") || "no table"}` +
         (skipped.length ? ` (skipped ${skipped.join("; ")})` : "") +
-        (triggered.length ? triggerNote(session.dialect.kind, triggered) : ""),
+        (triggered.length ? triggerNote(session.dialect.kind, triggered) : "") +
+        slow.map((note) => `; ${note}`).join(""),
       details: { skipped },
     };
   },

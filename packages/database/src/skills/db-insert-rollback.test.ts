@@ -214,7 +214,7 @@ describe.each(kinds)("%s: rollback of inserted rows beside a live application", 
   });
 });
 
-describe("postgres: row-level security", () => {
+describe("postgres: a role that is not a superuser", () => {
   /** A login role RLS applies to (not a superuser, not the tables' owner), for this database only. */
   async function restrictedRole(db: TestDatabase): Promise<{ url: string; drop: () => Promise<void> }> {
     const role = `${db.name}_app`;
@@ -270,6 +270,38 @@ describe("postgres: row-level security", () => {
       expect(await numberOf(db, "SELECT COUNT(*) AS n FROM secrets")).toBe(5);
       await db.execute("DROP TABLE secrets");
       await db.execute("DELETE FROM parents WHERE id > 100");
+      expect(await databaseState(db.url, "postgres")).toEqual(before);
+    } finally {
+      await role.drop();
+    }
+  });
+
+  it("says in the plan, before any change, that the rollback will be slow where each delete scans an unindexed referencing table", async () => {
+    const db = await databases.empty("postgres");
+    await db.execute("CREATE TABLE employees (id int PRIMARY KEY, manager_id int REFERENCES employees(id), name text NOT NULL)");
+    await db.execute("INSERT INTO employees SELECT n, NULLIF(n / 2, 0), 'employee ' || n FROM generate_series(1, 1000) n");
+    await db.execute("ANALYZE employees");
+    const before = await databaseState(db.url, "postgres");
+    const role = await restrictedRole(db);
+    try {
+      const params = { tables: ["employees"], rows_per_table: 100 };
+      const restricted = await runDatabaseExperiment({
+        url: role.url,
+        dbType: "postgres",
+        skills: [{ skill_name: "db.insert_load", params }],
+      });
+      expect(restricted.report.skills[0]?.plan).toMatch(
+        /rollback of public\.employees will be slow: each deleted row's foreign-key check scans public\.employees \(≈1,100 rows, no index on manager_id\)/,
+      );
+      expect(restricted.report.status).toBe("succeeded");
+      // A superuser skips the per-row checks after its own exact one: no warning.
+      const superuser = await runDatabaseExperiment({
+        url: db.url,
+        dbType: "postgres",
+        skills: [{ skill_name: "db.insert_load", params }],
+      });
+      expect(superuser.report.skills[0]?.plan).not.toMatch(/will be slow/);
+      expect(superuser.report.status).toBe("succeeded");
       expect(await databaseState(db.url, "postgres")).toEqual(before);
     } finally {
       await role.drop();

@@ -11,8 +11,6 @@ import { captureTriggerWrites, type TriggerCapture, type TriggerWrites, triggers
 
 /** Undo of one INSERT batch: exactly the rows chaos wrote, as stored, and how to prove they committed. */
 export type InsertUndo = ChaosRows & {
-  /** PostgreSQL: the inserting transaction's id (`txid_current()`), so rollback can ask whether it committed. */
-  transaction?: string;
   /** Rows triggers wrote in other tables that chaos cannot call its own: reported by rollback. */
   triggerWrites: TriggerWrites;
   /** Rows triggers inserted in other tables that provably came from chaos's statement: deleted by rollback. */
@@ -51,8 +49,10 @@ export async function insertBatch(
   const { dialect } = session;
   const schema = await session.schema();
   const keyColumns = (rowKeyOf(table) ?? []).map((name) => columnOf(table, name));
-  const fingerprint = rowFingerprint(dialect, table.columns);
-  const returned = `${keyText(dialect, keyColumns)}, ${fingerprint} AS fp`;
+  // PostgreSQL proves a row is chaos's by its xmin, which costs nothing to record; MySQL by
+  // a fingerprint of its content, computed by the server as the rows are read back.
+  const fingerprinted = dialect.kind === "mysql";
+  const returned = `${keyText(dialect, keyColumns)}${fingerprinted ? `, ${rowFingerprint(dialect, table.columns)} AS fp` : ""}`;
   /** Journals the batch's undo (before COMMIT, as every caller does) and returns it. */
   const journaled = (stored: StoredRows, transaction?: string, triggers: TriggerCapture = { owned: [], listed: {} }): InsertUndo => {
     const undo: InsertUndo = {
@@ -62,7 +62,7 @@ export async function insertBatch(
       columns: table.columns.map((column) => column.name),
       ...(transaction ? { transaction } : {}),
       triggerWrites: triggers.listed,
-      ...(triggers.owned.length ? { triggerRows: triggers.owned } : {}),
+      ...(triggers.owned.length ? { triggerRows: triggers.owned.map((rows) => ({ ...rows, transaction })) } : {}),
     };
     journal.record(undo);
     crashPoint("insert-commit");
@@ -99,9 +99,11 @@ export async function insertBatch(
       const names = columns.map((column) => dialect.quote(column.name)).join(", ");
       let stored: StoredRows;
       if (ownKeys && executor.copyRows) {
-        // Keys known in advance: COPY, the fastest way in, then one indexed read for the fingerprints.
+        // Keys known in advance: COPY, the fastest way in. No BEFORE INSERT trigger can change
+        // them (COPY runs no rules), so counted integer keys are stored as written; other keys
+        // are read back once for the database's own text of them.
         const count = await executor.copyRows(`COPY ${dialect.table(table)} (${names}) FROM STDIN`, tracked);
-        stored = await readBack(executor, count);
+        stored = runs ? { keys: [], keyRuns: runs.finish() } : await readBack(executor, count);
       } else {
         const casts = columns.map((column, index) => `u.c${index}::${column.sqlType}`).join(", ");
         const arrays = columns.map((_, index) => `$${index + 1}::text[]`).join(", ");
@@ -162,7 +164,10 @@ function storedRows(table: Table, width: number, count: number, rows: Record<str
     );
   }
   const keyOf = (row: Record<string, unknown>) => Array.from({ length: width }, (_, index) => String(row[`k${index}`]));
-  if (!runs) return { keys: rows.map(keyOf), keyRuns: [], fingerprints: rows.map((row) => String(row.fp)).join("") };
+  const fingerprinted = rows.length > 0 && "fp" in (rows[0] as object);
+  if (!runs) {
+    return { keys: rows.map(keyOf), keyRuns: [], ...(fingerprinted ? { fingerprints: rows.map((row) => String(row.fp)).join("") } : {}) };
+  }
   const byKey = new Map(rows.map((row) => [String(row.k0), String(row.fp)]));
   let fingerprints = "";
   for (const [key] of expandRuns(runs)) {

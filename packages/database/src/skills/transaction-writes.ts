@@ -1,7 +1,6 @@
 import type { DatabaseSession } from "../database-session.js";
 import { columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
 import { keyText } from "../sql/key-sets.js";
-import { rowFingerprint } from "../sql/row-fingerprint.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
 
 /** How many rows the current transaction inserted, updated and deleted in one table. */
@@ -63,23 +62,20 @@ export async function writesSince(executor: SqlExecutor, before: WriteCounts): P
 }
 
 /**
- * Keys and fingerprints of the rows of `table` that the current transaction wrote (their
+ * Keys of the rows of `table` that the current transaction wrote (their
  * `xmin` is its id). Scans the table: only called for tables the counts above name.
  */
 export async function rowsWrittenInTransaction(
   executor: SqlExecutor,
   session: DatabaseSession,
   table: Table,
-): Promise<{ keys: string[][]; fingerprints: string } | undefined> {
+): Promise<string[][] | undefined> {
   const key = rowKeyOf(table);
   if (!key) return undefined;
   const keyColumns = key.map((name) => columnOf(table, name));
   const { rows } = await executor.query<Record<string, string>>(
-    `SELECT ${keyText(session.dialect, keyColumns)}, ${rowFingerprint(session.dialect, table.columns)} AS fp
+    `SELECT ${keyText(session.dialect, keyColumns)}
        FROM ${session.dialect.table(table)} WHERE xmin::text::bigint = txid_current() % 4294967296`,
   );
-  return {
-    keys: rows.map((row) => keyColumns.map((_, index) => String(row[`k${index}`]))),
-    fingerprints: rows.map((row) => row.fp).join(""),
-  };
+  return rows.map((row) => keyColumns.map((_, index) => String(row[`k${index}`])));
 }

@@ -45,17 +45,17 @@ export async function captureTriggerWrites(
   for (const writes of await writesSince(executor, before)) {
     if (writes.table === table.qualifiedName) continue;
     const other = schema.tables.find((candidate) => candidate.qualifiedName === writes.table);
-    const rows = other && (await rowsWrittenInTransaction(executor, session, other));
-    if (other && rows && writes.updated === 0 && writes.deleted === 0) {
+    const keys = other && (await rowsWrittenInTransaction(executor, session, other));
+    if (other && keys && writes.updated === 0 && writes.deleted === 0) {
+      // Proven chaos's by their xmin, which the journaled transaction id matches (see ChaosRows).
       capture.owned.push({
         table: other.qualifiedName,
         keyColumns: rowKeyOf(other) ?? [],
-        keys: rows.keys,
+        keys,
         keyRuns: [],
         columns: other.columns.map((column) => column.name),
-        fingerprints: rows.fingerprints,
       });
-    } else capture.listed[writes.table] = rows?.keys ?? [];
+    } else capture.listed[writes.table] = keys ?? [];
   }
   return capture;
 }
