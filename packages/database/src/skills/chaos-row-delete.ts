@@ -8,7 +8,8 @@ import { type Condition, keysIn, keyText, runsCondition, toKeys } from "../sql/k
 import { fingerprintAt, fingerprintLength, rowFingerprint } from "../sql/row-fingerprint.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
 import { type ChaosRows, chaosRowCount } from "./chaos-rows.js";
-import { type TableWrites, type WriteCounts, writeCounts, writesSince } from "./transaction-writes.js";
+import { rowsWrittenInTransaction, type WriteCounts, writeCounts, writesSince } from "./transaction-writes.js";
+import { describeTriggerWrites, type TriggerWrites } from "./trigger-writes.js";
 
 /** What one rollback of chaos's rows did and what it kept. */
 export interface DeleteOutcome {
@@ -220,7 +221,9 @@ async function deleteChunk(executor: SqlExecutor, context: ChunkContext, chunk: 
   const before = await writeCounts(executor);
   outcome.deleted = (await executor.query(`DELETE FROM ${name} t WHERE ${deletable.sql}`, deletable.params)).rowCount;
   if (outcome.deleted !== free.length) throw new DeletedMore();
-  outcome.triggerRowsRemoved = await undoSideEffects(executor, table, before, outcome.deleted, matching);
+  const effects = await undoSideEffects(executor, context, before, outcome.deleted, matching, references);
+  outcome.triggerRowsRemoved = effects.removed;
+  outcome.conflicts.push(...effects.listed);
   return outcome;
 }
 
@@ -291,24 +294,23 @@ async function mayBypassForeignKeyTriggers(executor: SqlExecutor, session: Datab
 }
 
 /**
- * Checks from the transaction's write counts that the DELETE changed nothing but chaos's rows.
+ * Checks from the transaction's write counts what the DELETE changed besides chaos's rows.
  * Rows a DELETE trigger inserted elsewhere are this transaction's own (their `xmin` is its id,
- * and their table saw no update or delete): they are removed again. Anything else (a cascade
- * chaos could not see, a trigger's update) rolls the chunk back and keeps it, reported.
+ * and their table saw no update or delete): they are removed again. Rows a trigger updated in a
+ * table that does not reference this one (a counter put back) are listed and left as written.
+ * Anything else, a change in a referencing table (a cascade chaos could not see) or a row
+ * deleted elsewhere, rolls the chunk back and keeps it, reported.
  */
 async function undoSideEffects(
   executor: SqlExecutor,
-  table: Table,
+  context: ChunkContext,
   before: WriteCounts,
   deleted: number,
   keys: string[][],
-): Promise<number> {
-  const unexpected = (writes: TableWrites[]) =>
-    writes.filter((write) =>
-      write.table === table.qualifiedName
-        ? write.deleted !== deleted || write.updated > 0 || write.inserted > 0
-        : write.updated > 0 || write.inserted !== write.deleted,
-    );
+  references: LiveReference[],
+): Promise<{ removed: number; listed: string[] }> {
+  const { session, table } = context;
+  const referencing = new Set(references.map((reference) => reference.table));
   const first = await writesSince(executor, before);
   const insertedOnly = first.filter((write) => write.table !== table.qualifiedName && write.updated === 0 && write.deleted === 0);
   let removed = 0;
@@ -316,19 +318,30 @@ async function undoSideEffects(
     removed += (await executor.query(`DELETE FROM ${postgresDialect.table(write)} WHERE xmin::text::bigint = txid_current() % 4294967296`))
       .rowCount;
   }
-  const left = unexpected(insertedOnly.length ? await writesSince(executor, before) : first);
-  if (left.length) {
+  const writes = insertedOnly.length ? await writesSince(executor, before) : first;
+  const unexpected = writes.filter((write) =>
+    write.table === table.qualifiedName
+      ? write.deleted !== deleted || write.updated > 0 || write.inserted > 0
+      : write.inserted !== write.deleted || (referencing.has(write.table) && write.updated > 0),
+  );
+  if (unexpected.length) {
     throw new KeptChunk(
       describeKept(
         table,
         keys,
-        `deleting it would also change ${left
+        `deleting it would also change ${unexpected
           .map((write) => `${write.table} (${write.inserted} inserted, ${write.updated} updated, ${write.deleted} deleted)`)
           .join(", ")}, by a cascade or trigger; nothing was deleted`,
       ),
     );
   }
-  return removed;
+  const listed: TriggerWrites = {};
+  const schema = await session.schema();
+  for (const write of writes.filter((candidate) => candidate.table !== table.qualifiedName && candidate.updated > 0)) {
+    const other = schema.tables.find((candidate) => candidate.qualifiedName === write.table);
+    listed[write.table] = (other && (await rowsWrittenInTransaction(executor, session, other))) ?? [];
+  }
+  return { removed, listed: describeTriggerWrites(listed, `DELETE from ${table.qualifiedName} (rollback)`) };
 }
 
 async function mysqlDeleteTriggers(executor: SqlExecutor, table: Table): Promise<string[]> {

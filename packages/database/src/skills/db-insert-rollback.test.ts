@@ -212,6 +212,41 @@ describe.each(kinds)("%s: rollback of inserted rows beside a live application", 
       expect(await databaseState(db.url, kind)).toEqual(before);
     }
   });
+
+  it("lets triggers that keep a counter put it back, and lists the rows they wrote", async () => {
+    const db = await parentsDatabase(kind);
+    await db.execute("CREATE TABLE counters (name varchar(20) PRIMARY KEY, n int NOT NULL)");
+    await db.execute("INSERT INTO counters VALUES ('parents', 100)");
+    if (kind === "postgres") {
+      await db.execute(
+        "CREATE FUNCTION count_parents() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE counters SET n = n + CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END WHERE name = 'parents'; RETURN NULL; END $$",
+      );
+      await db.execute("CREATE TRIGGER count_parents AFTER INSERT OR DELETE ON parents FOR EACH ROW EXECUTE FUNCTION count_parents()");
+    } else {
+      await db.execute("CREATE TRIGGER count_in AFTER INSERT ON parents FOR EACH ROW UPDATE counters SET n = n + 1 WHERE name = 'parents'");
+      await db.execute(
+        "CREATE TRIGGER count_out AFTER DELETE ON parents FOR EACH ROW UPDATE counters SET n = n - 1 WHERE name = 'parents'",
+      );
+    }
+    const before = await databaseState(db.url, kind);
+    const report = await insertBesideApplication(db, { tables: ["parents"], rows_per_table: 60, batch_size: 30 }, async () => {
+      expect(await numberOf(db, "SELECT n FROM counters")).toBe(160);
+    });
+    // Every chaos row is gone and the counter is back; what the triggers wrote is reported.
+    expect(await databaseState(db.url, kind)).toEqual(before);
+    expect(report.status).toBe("rollback_incomplete");
+    const conflicts = report.rollback.conflicts.join("\n");
+    if (kind === "postgres") {
+      expect(conflicts).toMatch(
+        /public\.counters: 1 row\(s\) written by a trigger on INSERT into public\.parents are left in place \(keys \(parents\)\)/,
+      );
+      expect(conflicts).toMatch(
+        /public\.counters: 1 row\(s\) written by a trigger on DELETE from public\.parents \(rollback\) are left in place/,
+      );
+    } else {
+      expect(conflicts).toMatch(/DELETE trigger\(s\) count_out fired for 30 chaos row\(s\)/);
+    }
+  });
 });
 
 describe("postgres: a role that is not a superuser", () => {
