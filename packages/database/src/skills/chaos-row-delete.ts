@@ -5,7 +5,7 @@ import { type LiveReference, liveReferences } from "../discovery/live-references
 import { type Dialect, postgresDialect } from "../sql/dialect.js";
 import { expandRuns, type KeyRun } from "../sql/key-runs.js";
 import { type Condition, keysIn, keyText, runsCondition, toKeys } from "../sql/key-sets.js";
-import { fingerprintAt, fingerprintLength, rowFingerprint } from "../sql/row-fingerprint.js";
+import { fingerprintAt, fingerprintLength, rowFingerprint, rowHash } from "../sql/row-fingerprint.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
 import { type ChaosRows, chaosRowCount } from "./chaos-rows.js";
 import { rowsWrittenInTransaction, type WriteCounts, writeCounts, writesSince } from "./transaction-writes.js";
@@ -72,8 +72,12 @@ export async function deleteChaosRows(session: DatabaseSession, rows: ChaosRows)
     columns: (rows.columns ?? []).map(byName),
     // The 32-bit xid `xmin` shows, of the 64-bit transaction id journaled.
     writtenBy: session.dialect.kind === "postgres" && rows.transaction ? String(BigInt(rows.transaction) % 4294967296n) : undefined,
+    contentHash: rows.contentHash,
+    rowCount: chaosRowCount(rows),
   };
-  for (const chunk of chunksOf(rows, keysPerTransaction(session))) {
+  // A batch's content hash covers the whole batch, so on PostgreSQL a batch (at most 50,000 rows) stays one chunk.
+  const keysPerList = rows.contentHash ? Math.max(rows.keys.length, 1) : keysPerTransaction(session);
+  for (const chunk of chunksOf(rows, keysPerList)) {
     const attempt = (exact: boolean) => session.client.transaction((executor) => deleteChunk(executor, context, chunk, exact));
     try {
       const done = await attempt(false).catch((error: unknown) => {
@@ -116,9 +120,13 @@ function* chunksOf(rows: ChaosRows, keysPerList: number): Generator<Chunk> {
     yield { keys, fingerprints: fingerprintsOf(keys.length) };
   }
   for (const [first, last] of rows.keyRuns ?? []) {
+    if (first === last) {
+      // A single key, possibly beyond a safe JavaScript integer: kept exactly as written.
+      yield { keys: [[first]], fingerprints: fingerprintsOf(1), run: [first, last] };
+      continue;
+    }
     for (let from = Number(first); from <= Number(last); from += keysPerRunChunk) {
-      const to = first === last ? from : Math.min(Number(last), from + keysPerRunChunk - 1);
-      const run: KeyRun = first === last ? [first, last] : [String(from), String(to)];
+      const run: KeyRun = [String(from), String(Math.min(Number(last), from + keysPerRunChunk - 1))];
       const keys = [...expandRuns([run])];
       yield { keys, fingerprints: fingerprintsOf(keys.length), run };
     }
@@ -132,6 +140,10 @@ interface ChunkContext {
   columns: Column[];
   /** PostgreSQL: the `xmin` every row chaos wrote carries while it is unchanged. */
   writtenBy?: string;
+  /** PostgreSQL: the batch's content hash sum (see ChaosRows). */
+  contentHash?: string;
+  /** How many rows the journaled batch holds. */
+  rowCount: number;
 }
 
 async function deleteChunk(executor: SqlExecutor, context: ChunkContext, chunk: Chunk, exact: boolean): Promise<DeleteOutcome> {
@@ -149,15 +161,18 @@ async function deleteChunk(executor: SqlExecutor, context: ChunkContext, chunk: 
     `SELECT ${keyText(dialect, keyColumns, "t")}, ${identity(context)} AS fp FROM ${name} t WHERE ${condition.sql} FOR UPDATE${dialect.kind === "postgres" ? " OF t" : ""}`,
     condition.params,
   );
-  const journaled = new Map(keys.map((key, index) => [key.join("\u0000"), fingerprints && fingerprintAt(fingerprints, index)]));
+  const journaled = fingerprints && new Map(keys.map((key, index) => [key.join("\u0000"), fingerprintAt(fingerprints, index)]));
   const presentKeys = toKeys(present, keyColumns.length);
   const matching: string[][] = [];
   const changed: string[][] = [];
   presentKeys.forEach((key, index) => {
     const found = present[index]?.fp;
-    const same = context.writtenBy ? found === context.writtenBy : !fingerprints || journaled.get(key.join("\u0000")) === found;
+    const same = context.writtenBy ? found === context.writtenBy : !journaled || journaled.get(key.join("\u0000")) === found;
     (same ? matching : changed).push(key);
   });
+  if (changed.length && (await restoredExactly(executor, context, chunk, condition, present.length))) {
+    matching.push(...changed.splice(0));
+  }
   if (changed.length) {
     outcome.conflicts.push(
       describeKept(
@@ -225,6 +240,31 @@ async function deleteChunk(executor: SqlExecutor, context: ChunkContext, chunk: 
   outcome.triggerRowsRemoved = effects.removed;
   outcome.conflicts.push(...effects.listed);
   return outcome;
+}
+
+/**
+ * PostgreSQL: whether the rows of a batch whose `xmin` changed hold exactly what chaos wrote
+ * again (written back by `db.update_load`'s rollback, say). The batch's content hash sum minus
+ * the untouched rows' hashes must equal the touched rows' hashes now. Only when the chunk is the
+ * whole batch and none of its rows is gone; otherwise the touched rows stay suspect.
+ */
+async function restoredExactly(
+  executor: SqlExecutor,
+  context: ChunkContext,
+  chunk: Chunk,
+  condition: Condition,
+  present: number,
+): Promise<boolean> {
+  const { session, table, columns, writtenBy, contentHash } = context;
+  if (!writtenBy || !contentHash || chunk.keys.length !== context.rowCount || present !== context.rowCount || columns.length === 0)
+    return false;
+  const { dialect } = session;
+  const { rows } = await executor.query<{ untouched: string; touched: string }>(
+    `SELECT COALESCE(SUM(h) FILTER (WHERE x = '${writtenBy}'), 0)::text AS untouched, COALESCE(SUM(h) FILTER (WHERE x <> '${writtenBy}'), 0)::text AS touched
+       FROM (SELECT t.xmin::text AS x, ${rowHash(dialect, columns, "t")} AS h FROM ${dialect.table(table)} t WHERE ${condition.sql}) rows`,
+    condition.params,
+  );
+  return BigInt(contentHash) - BigInt(rows[0]?.untouched ?? 0) === BigInt(rows[0]?.touched ?? 0);
 }
 
 /**

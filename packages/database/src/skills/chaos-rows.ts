@@ -23,6 +23,12 @@ export type ChaosRows = {
    * version with another. It also lets rollback ask whether the transaction committed.
    */
   transaction?: string;
+  /**
+   * PostgreSQL: the sum of the rows' content hashes when chaos wrote them (`rowHash`), in
+   * decimal. A row whose `xmin` changed is still chaos's if its content came back exactly (a
+   * restore by `db.update_load`'s rollback); this sum is what proves it.
+   */
+  contentHash?: string;
 };
 
 /** Every key the rows name, in order. */

@@ -3,7 +3,7 @@ import type { DatabaseSession } from "../database-session.js";
 import { type Column, columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
 import { expandRuns, type KeyRun, KeyRunCollector } from "../sql/key-runs.js";
 import { keysIn, keyText, runsCondition } from "../sql/key-sets.js";
-import { rowFingerprint } from "../sql/row-fingerprint.js";
+import { rowFingerprint, rowHash } from "../sql/row-fingerprint.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
 import { type ChaosRows, chaosRowCount, chaosRowKeys } from "./chaos-rows.js";
 import { crashPoint } from "./crash-points.js";
@@ -23,7 +23,7 @@ export const undoKeys = chaosRowKeys;
 export const undoKeyCount = chaosRowCount;
 
 /** Keys and fingerprints of a batch's rows, read back from the database. */
-type StoredRows = Pick<ChaosRows, "keys" | "keyRuns" | "fingerprints">;
+type StoredRows = Pick<ChaosRows, "keys" | "keyRuns" | "fingerprints" | "contentHash">;
 
 /**
  * A BEFORE INSERT trigger may change what is stored, the key included, so only the database
@@ -49,10 +49,12 @@ export async function insertBatch(
   const { dialect } = session;
   const schema = await session.schema();
   const keyColumns = (rowKeyOf(table) ?? []).map((name) => columnOf(table, name));
-  // PostgreSQL proves a row is chaos's by its xmin, which costs nothing to record; MySQL by
-  // a fingerprint of its content, computed by the server as the rows are read back.
-  const fingerprinted = dialect.kind === "mysql";
-  const returned = `${keyText(dialect, keyColumns)}${fingerprinted ? `, ${rowFingerprint(dialect, table.columns)} AS fp` : ""}`;
+  // PostgreSQL proves a row is chaos's by its xmin, plus one content hash sum per batch for rows
+  // touched and put back since; MySQL by a fingerprint of each row's content. Both are computed
+  // by the server as the rows are read back.
+  const returned = `${keyText(dialect, keyColumns)}, ${
+    dialect.kind === "mysql" ? `${rowFingerprint(dialect, table.columns)} AS fp` : `${rowHash(dialect, table.columns)}::text AS hash`
+  }`;
   /** Journals the batch's undo (before COMMIT, as every caller does) and returns it. */
   const journaled = (stored: StoredRows, transaction?: string, triggers: TriggerCapture = { owned: [], listed: {} }): InsertUndo => {
     const undo: InsertUndo = {
@@ -90,6 +92,20 @@ export async function insertBatch(
     return storedRows(table, keyColumns.length, count, stored, runs ? keyRuns : undefined);
   };
 
+  /** Counted keys: one aggregate over their range gives the batch's content hash and proves the count. */
+  const sumOfRun = async (executor: SqlExecutor, count: number): Promise<StoredRows> => {
+    const keyRuns = runs?.finish() ?? [];
+    const condition = runsCondition(dialect, keyColumns[0] as Column, keyRuns);
+    const { rows: sums } = await executor.query<{ rows: string; total: string }>(
+      `SELECT COUNT(*)::text AS rows, COALESCE(SUM(${rowHash(dialect, table.columns)}), 0)::text AS total FROM ${dialect.table(table)} WHERE ${condition.sql}`,
+      condition.params,
+    );
+    if (Number(sums[0]?.rows) !== count) {
+      throw new Error(`${table.qualifiedName}: ${count} row(s) copied but ${sums[0]?.rows} found under the keys chaos gave them`);
+    }
+    return { keys: [], keyRuns, contentHash: sums[0]?.total ?? "0" };
+  };
+
   if (dialect.kind === "postgres") {
     return session.client.transaction(async (executor) => {
       // The keys are journaled (fsynced) before COMMIT, so this COMMIT need not wait for its own
@@ -103,7 +119,7 @@ export async function insertBatch(
         // them (COPY runs no rules), so counted integer keys are stored as written; other keys
         // are read back once for the database's own text of them.
         const count = await executor.copyRows(`COPY ${dialect.table(table)} (${names}) FROM STDIN`, tracked);
-        stored = runs ? { keys: [], keyRuns: runs.finish() } : await readBack(executor, count);
+        stored = runs ? await sumOfRun(executor, count) : await readBack(executor, count);
       } else {
         const casts = columns.map((column, index) => `u.c${index}::${column.sqlType}`).join(", ");
         const arrays = columns.map((_, index) => `$${index + 1}::text[]`).join(", ");
@@ -165,9 +181,10 @@ function storedRows(table: Table, width: number, count: number, rows: Record<str
   }
   const keyOf = (row: Record<string, unknown>) => Array.from({ length: width }, (_, index) => String(row[`k${index}`]));
   const fingerprinted = rows.length > 0 && "fp" in (rows[0] as object);
-  if (!runs) {
-    return { keys: rows.map(keyOf), keyRuns: [], ...(fingerprinted ? { fingerprints: rows.map((row) => String(row.fp)).join("") } : {}) };
-  }
+  const proof = fingerprinted
+    ? { fingerprints: rows.map((row) => String(row.fp)).join("") }
+    : { contentHash: String(rows.reduce((sum, row) => sum + BigInt(String(row.hash ?? 0)), 0n)) };
+  if (!runs) return { keys: rows.map(keyOf), keyRuns: [], ...proof };
   const byKey = new Map(rows.map((row) => [String(row.k0), String(row.fp)]));
   let fingerprints = "";
   for (const [key] of expandRuns(runs)) {

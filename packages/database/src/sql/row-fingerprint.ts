@@ -23,3 +23,14 @@ export function rowFingerprint(dialect: Dialect, columns: Column[], qualifier?: 
 export function fingerprintAt(fingerprints: string, index: number): string {
   return fingerprints.slice(index * fingerprintLength, (index + 1) * fingerprintLength);
 }
+
+/**
+ * PostgreSQL: a 64-bit hash of a row's content (the text of a row constructor of its columns).
+ * Summed over a batch it is the batch's fingerprint: the sum is order-free and cheap to take in
+ * the insert's transaction, and at rollback the rows that were touched since can be checked
+ * against what is left of it once the untouched rows' share is subtracted.
+ */
+export function rowHash(dialect: Dialect, columns: Column[], qualifier?: string): string {
+  const name = (column: Column) => `${qualifier ? `${qualifier}.` : ""}${dialect.quote(column.name)}`;
+  return `hashtextextended(ROW(${columns.map(name).join(", ")})::text, 0)`;
+}
