@@ -2,7 +2,15 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventBus, type ExperimentReport, openSqliteJournal, parseExperiment, Registry, runExperiment } from "@chaos-agents/core";
+import {
+  type ChaosEvent,
+  EventBus,
+  type ExperimentReport,
+  openSqliteJournal,
+  parseExperiment,
+  Registry,
+  runExperiment,
+} from "@chaos-agents/core";
 import pg from "pg";
 import { createDatabaseTarget } from "../database-target.js";
 import { databaseSkills } from "../skills/index.js";
@@ -32,6 +40,7 @@ export async function runBenchSkill(
   skillName: string,
   params: Record<string, unknown>,
   duration: string,
+  onEvent?: (event: ChaosEvent) => void,
 ): Promise<ExperimentReport> {
   const registry = new Registry().addTarget(createDatabaseTarget(), databaseSkills);
   const directory = mkdtempSync(join(tmpdir(), "chaos-bench-"));
@@ -47,7 +56,8 @@ export async function runBenchSkill(
       },
       registry,
     );
-    return await runExperiment(experiment, { registry, journal, events: new EventBus() });
+    const events = new EventBus(onEvent ? [{ handle: onEvent }] : []);
+    return await runExperiment(experiment, { registry, journal, events });
   } finally {
     journal.close();
     rmSync(directory, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import type { ExperimentReport } from "@chaos-agents/core";
 import pg from "pg";
 import { createBenchDatabase, runBenchSkill } from "./bench-experiment.js";
 import { type CopyResult, findPgbench, pgbenchInit, pgbenchSelect, pgbenchTpcb } from "./bench-pgbench.js";
+import { benchInsertRollback, benchKillAndRecover, createTreeSchema, type RollbackTiming } from "./bench-rollback.js";
 
 /**
  * `npm run bench:db`: chaos's load skills against pgbench on the same server, from one run.
@@ -12,9 +13,15 @@ const serverUrl = (process.env.CHAOS_BENCH_URL ?? "postgres://postgres@127.0.0.1
 const scale = Number(process.env.CHAOS_BENCH_SCALE ?? 10);
 const clients = Number(process.env.CHAOS_BENCH_CLIENTS ?? 4);
 const seconds = Number(process.env.CHAOS_BENCH_SECONDS ?? 10);
-const goals = { insert: 0.5, select: 0.8 };
+const goals = { insert: 0.5, select: 0.8, rollback: 0.5 };
 /** By default the largest batch db.insert_load allows: pgbench -i loads its table in one COPY, so chaos gets its bulkiest setting too. */
 const insertBatchSize = Number(process.env.CHAOS_BENCH_INSERT_BATCH ?? 50_000);
+/** Rows inserted into the self-referencing tree and rolled back at once. */
+const rollbackRows = Number(process.env.CHAOS_BENCH_ROLLBACK_ROWS ?? 200_000);
+/** Rows the real binary inserts before it is killed with SIGKILL and `chaos recover` deletes them. */
+const recoverRows = Number(process.env.CHAOS_BENCH_RECOVER_ROWS ?? 1_000_000);
+/** Rows of the application's own in the tree. */
+const treeRows = 100_000;
 
 interface Row {
   name: string;
@@ -100,6 +107,29 @@ async function main(): Promise<void> {
 
     const tpcb = await tpcbDuringUpdateLoad(pgbench, database.url);
     rows.push(...tpcb.rows);
+    // Rollback beside the shape that made it crawl: a self-referencing table whose referencing
+    // column has no index, more foreign keys, one more unindexed table pointing at it.
+    await createTreeSchema(database.url, treeRows);
+    const rolledBack = await benchInsertRollback(database.url, rollbackRows, insertBatchSize);
+    check(rolledBack.report, await treeIsBack(database.url), "the tree is not as before");
+    rows.push(
+      rollbackRow(
+        `roll back ${rollbackRows.toLocaleString("en")} inserted tree rows (rows/s)`,
+        rolledBack,
+        "db.insert_load into the same tree",
+      ),
+    );
+    await execute(database.url, "VACUUM ANALYZE bench_tree");
+    await execute(database.url, "CHECKPOINT");
+    const recovered = await benchKillAndRecover(database.url, recoverRows, insertBatchSize);
+    if (!(await treeIsBack(database.url))) throw new Error(`chaos recover left the tree changed:\n${recovered.recoverOutput}`);
+    rows.push(
+      rollbackRow(
+        `kill -9, then chaos recover of ${recoverRows.toLocaleString("en")} tree rows (rows/s)`,
+        recovered,
+        "the killed run's insert",
+      ),
+    );
 
     printTable(rows);
     const latency = select.skills[0]?.metrics ?? {};
@@ -171,6 +201,23 @@ async function tpcbDuringUpdateLoad(pgbench: string, url: string): Promise<{ row
     ),
     references: [before.transactionsPerSecond, after.transactionsPerSecond],
   };
+}
+
+/** Rows per second of the rollback against the insert's: ≥ 0.5× is a rollback within twice the insert's time. */
+function rollbackRow(name: string, timing: RollbackTiming, referenceName: string): Row {
+  return {
+    name,
+    chaos: timing.rows / timing.rollbackSeconds,
+    reference: timing.rows / timing.insertSeconds,
+    referenceName: `${referenceName} (${timing.insertSeconds.toFixed(1)} s; rollback ${timing.rollbackSeconds.toFixed(1)} s)`,
+    goal: goals.rollback,
+  };
+}
+
+/** The tree holds exactly the application's rows again. */
+async function treeIsBack(url: string): Promise<boolean> {
+  const [row] = await execute(url, "SELECT COUNT(*)::int AS n, MAX(id)::int AS largest FROM bench_tree");
+  return row?.n === treeRows && row?.largest === treeRows;
 }
 
 /** The rollback must have succeeded too: a bench that leaves debris is no measurement. */

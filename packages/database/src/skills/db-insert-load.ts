@@ -2,14 +2,17 @@ import { defineSkill, positiveInteger, type RollbackResult } from "@chaos-agents
 import { z } from "zod";
 import { type DatabaseSession, resolveTables } from "../database-session.js";
 import { columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
-import { chunks, keysIn, keyText, toKeys } from "../sql/key-sets.js";
-import type { SqlExecutor } from "../sql/sql-client.js";
+import { liveReferences } from "../discovery/live-references.js";
+import { keyText, toKeys } from "../sql/key-sets.js";
 import { LatencyRecorder } from "../values/latency.js";
 import { type Counters, countableColumns, type ParentKeys, planRows, type RowPlan } from "../values/row-plan.js";
-import { type InsertUndo, insertBatch, undoKeyCount, undoKeys } from "./insert-rows.js";
+import { deleteChaosRows, rollbackResult } from "./chaos-row-delete.js";
+import { commitProof, describeNeverCommitted } from "./insert-commit-proof.js";
+import { type InsertUndo, insertBatch, rewritesInsertedRows, undoKeyCount, undoKeys } from "./insert-rows.js";
+import { slowRollbackNote } from "./rollback-cost.js";
 import { sequencePositions } from "./sequence-positions.js";
 import { dependencyOrder } from "./table-order.js";
-import { describeTriggerWrites } from "./trigger-writes.js";
+import { describeTriggerWrites, triggersOn } from "./trigger-writes.js";
 
 const params = z.strictObject({
   rows_per_table: positiveInteger()
@@ -55,17 +58,26 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
     const schema = await session.schema();
     const allowed = new Set(inventory.resources.map((resource) => resource.name));
     const tables = dependencyOrder(resolveTables("db.insert_load", schema, allowed, params.tables));
-    const usable = tables.filter((table) => rowKeyOf(table));
-    const skipped = tables
-      .filter((table) => !rowKeyOf(table))
-      .map((table) => `${table.qualifiedName}: no primary key or NOT NULL unique key to delete by`);
+    const usable: Table[] = [];
+    const skipped: string[] = [];
+    for (const table of tables) {
+      const refusal = await refusalFor(session, schema.supportsReturning, table);
+      if (refusal) skipped.push(`${table.qualifiedName}: ${refusal}`);
+      else usable.push(table);
+    }
     const triggered = usable.filter((table) => table.triggers.length > 0);
+    const slow: string[] = [];
+    for (const table of usable) {
+      const note = await slowRollbackNote(session, table, params.rows_per_table);
+      if (note) slow.push(note);
+    }
     return {
       targets: usable.map((table) => table.qualifiedName),
       summary:
         `insert ${params.rows_per_table} rows into each of ${usable.map((table) => table.qualifiedName).join(", ") || "no table"}` +
         (skipped.length ? ` (skipped ${skipped.join("; ")})` : "") +
-        (triggered.length ? triggerNote(session.dialect.kind, triggered) : ""),
+        (triggered.length ? triggerNote(session.dialect.kind, triggered) : "") +
+        slow.map((note) => `; ${note}`).join(""),
       details: { skipped },
     };
   },
@@ -147,22 +159,64 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
   },
 
   async rollback({ session }, undo): Promise<RollbackResult> {
-    const schema = await session.schema();
-    const table = schema.tables.find((candidate) => candidate.qualifiedName === undo.table);
-    if (!table) return { conflicts: [`table ${undo.table} no longer exists; ${undoKeyCount(undo)} chaos rows went with it`] };
-    const result = await deleteChaosRows(session, table, undo);
-    return {
-      ...result,
-      conflicts: [...(result.conflicts ?? []), ...describeTriggerWrites(undo.triggerWrites, `INSERT into ${undo.table}`)],
-    };
+    const proof = await commitProof(session, undo);
+    if (proof.status === "aborted") {
+      const table = (await session.schema()).tables.find((candidate) => candidate.qualifiedName === undo.table);
+      return { summary: await describeNeverCommitted(session, table, undo) };
+    }
+    if (proof.status === "unproven") return { conflicts: [`${undo.table}: ${undoKeyCount(undo)} chaos row(s) kept: ${proof.reason}`] };
+    // Rows INSERT triggers wrote first: they may reference chaos's rows.
+    const triggerOutcomes = [];
+    for (const rows of undo.triggerRows ?? []) triggerOutcomes.push(await deleteChaosRows(session, rows));
+    const outcome = await deleteChaosRows(session, undo);
+    const result = rollbackResult(
+      undo.table,
+      [outcome],
+      [...triggerOutcomes.flatMap((other) => other.conflicts), ...describeTriggerWrites(undo.triggerWrites, `INSERT into ${undo.table}`)],
+    );
+    const triggerDeleted = triggerOutcomes.reduce((sum, other) => sum + other.deleted, 0);
+    return triggerDeleted
+      ? { ...result, summary: `${result.summary}; deleted ${triggerDeleted} row(s) its INSERT triggers wrote` }
+      : result;
   },
 });
 
+/** Why chaos will not insert into a table (nothing to delete by, or no way to check at rollback), if it will not. */
+async function refusalFor(session: DatabaseSession, supportsReturning: boolean, table: Table): Promise<string | undefined> {
+  if (!rowKeyOf(table)) return "no primary key or NOT NULL unique key to delete by";
+  if (session.dialect.kind === "mysql" && !supportsReturning && rewritesInsertedRows(table)) {
+    return "a BEFORE INSERT trigger may change the keys, and this server cannot return the keys it stored (no RETURNING)";
+  }
+  const hidden = (await liveReferences(session.client, session.dialect, table)).filter((reference) => reference.hiddenRows);
+  if (hidden.length) {
+    return `row-level security hides rows of ${hidden.map((reference) => reference.table).join(", ")} from chaos's role, so rollback could not prove that no application row references chaos's rows (connect as a role with BYPASSRLS, or leave the table out)`;
+  }
+  return undefined;
+}
+
+/** The plan names every trigger chaos's rows will fire, at insert and at rollback, and what becomes of their writes. */
 function triggerNote(kind: string, tables: Table[]): string {
-  const names = tables.map((table) => `${table.qualifiedName} (${table.triggers.map((trigger) => trigger.name).join(", ")})`).join(", ");
-  return kind === "postgres"
-    ? `; triggers will fire on ${names}: rows they write elsewhere are listed in the report`
-    : `; triggers will fire on ${names}: MySQL cannot tell which rows they write, so their effects are not undone`;
+  const list = (event: "INSERT" | "DELETE") =>
+    tables
+      .filter((table) => triggersOn(table, event).length)
+      .map((table) => `${table.qualifiedName} (${triggersOn(table, event).join(", ")})`)
+      .join(", ");
+  const inserts = list("INSERT");
+  const deletes = list("DELETE");
+  if (kind === "postgres") {
+    return (
+      (inserts
+        ? `; INSERT triggers will fire on ${inserts}: rows they insert elsewhere are deleted at rollback, other writes are listed`
+        : "") +
+      (deletes
+        ? `; DELETE triggers will fire at rollback on ${deletes}: rows they insert are removed, any other write keeps chaos's rows and is reported`
+        : "")
+    );
+  }
+  return (
+    (inserts ? `; INSERT triggers will fire on ${inserts}: MySQL cannot tell which rows they write, so their effects are not undone` : "") +
+    (deletes ? `; DELETE triggers will fire at rollback on ${deletes}: MySQL cannot tell what they write, the report says so` : "")
+  );
 }
 
 function* makeRows(plan: RowPlan, count: number): Generator<(string | null)[]> {
@@ -254,62 +308,4 @@ async function parentKeys(session: DatabaseSession, table: Table, recentBatches:
     result.set(foreignKey.name, [...fresh.slice(-parentChoices), ...toKeys(rows, referenced.length)]);
   }
   return result;
-}
-
-/**
- * Deletes exactly the journaled rows, except any an application row now references (a
- * cascade would delete application data): those are kept and reported. Idempotent: rows
- * already gone are simply not found.
- */
-export async function deleteChaosRows(session: DatabaseSession, table: Table, undo: InsertUndo): Promise<RollbackResult> {
-  const { dialect } = session;
-  const keyColumns = undo.keyColumns.map((name) => columnOf(table, name));
-  const guards = table.referencedBy.map((reference) => {
-    const pairs = reference.columns.map(
-      (column, index) => `c.${dialect.quote(column)} = t.${dialect.quote(reference.referencedColumns[index] ?? column)}`,
-    );
-    return `NOT EXISTS (SELECT 1 FROM ${dialect.table({ schema: reference.tableSchema, name: reference.tableName })} c WHERE ${pairs.join(" AND ")})`;
-  });
-  let deleted = 0;
-  const conflicts: string[] = [];
-  const referencedBy = table.referencedBy.map((reference) => reference.table).join(", ");
-  for (const batch of chunks([...undoKeys(undo)], dialect.kind === "postgres" ? 10_000 : 500)) {
-    const condition = keysIn(dialect, keyColumns, batch, "t");
-    const kept = async (executor: SqlExecutor) => {
-      if (guards.length === 0) return [];
-      const { rows } = await executor.query(
-        `SELECT ${keyText(dialect, keyColumns, "t")} FROM ${dialect.table(table)} t WHERE ${condition.sql} AND NOT (${guards.join(" AND ")})`,
-        condition.params,
-      );
-      return toKeys(rows, keyColumns.length);
-    };
-    let blocked: string[][];
-    if (dialect.kind === "postgres") {
-      // One statement: the reference check and the delete see the same snapshot.
-      deleted += (
-        await session.client.query(
-          `DELETE FROM ${dialect.table(table)} t WHERE ${[condition.sql, ...guards].join(" AND ")}`,
-          condition.params,
-        )
-      ).rowCount;
-      blocked = await kept(session.client);
-    } else {
-      // MySQL refuses a DELETE whose subquery reads the same table (self-references), so: lock
-      // chaos's rows (a new reference to them now waits), find the referenced ones, delete the rest.
-      blocked = await session.client.transaction(async (executor) => {
-        await executor.query(`SELECT 1 FROM ${dialect.table(table)} t WHERE ${condition.sql} FOR UPDATE`, condition.params);
-        const referenced = await kept(executor);
-        const free = batch.filter((key) => !referenced.some((other) => other.join("\u0000") === key.join("\u0000")));
-        if (free.length > 0) {
-          const deletable = keysIn(dialect, keyColumns, free, "t");
-          deleted += (await executor.query(`DELETE t FROM ${dialect.table(table)} t WHERE ${deletable.sql}`, deletable.params)).rowCount;
-        }
-        return referenced;
-      });
-    }
-    for (const key of blocked) {
-      conflicts.push(`${table.qualifiedName} row (${key.join(", ")}) kept: an application row references it (${referencedBy})`);
-    }
-  }
-  return { summary: `deleted ${deleted} chaos row(s) from ${table.qualifiedName}`, conflicts, metrics: { rows_deleted: deleted } };
 }

@@ -1,5 +1,6 @@
 import type { Column } from "../discovery/database-schema.js";
 import type { Dialect } from "./dialect.js";
+import type { KeyRun } from "./key-runs.js";
 
 /** A SQL condition and its parameters. */
 export interface Condition {
@@ -28,6 +29,14 @@ export function keysIn(dialect: Dialect, columns: Column[], keys: string[][], qu
     sql: `(${names.join(", ")}) IN (${keys.map(() => tuple).join(", ")})`,
     params: keys.flat(),
   };
+}
+
+/** `(k BETWEEN first AND last OR …)`: one index range per run of an integer key instead of a list of every key. */
+export function runsCondition(dialect: Dialect, column: Column, runs: KeyRun[], qualifier?: string, firstParameter = 1): Condition {
+  const name = `${qualifier ? `${qualifier}.` : ""}${dialect.quote(column.name)}`;
+  const bound = (index: number) => dialect.fromText(dialect.placeholder(firstParameter + index), column);
+  const ranges = runs.map((_, index) => `${name} BETWEEN ${bound(2 * index)} AND ${bound(2 * index + 1)}`);
+  return { sql: ranges.length ? `(${ranges.join(" OR ")})` : "FALSE", params: runs.flat() };
 }
 
 /** The key columns read back as text, in order. */

@@ -71,6 +71,11 @@ export function createPostgresClient(config: DatabaseConfig, applicationName = "
     query: (sql, params) => run(pool, sql, params),
     async transaction(work) {
       const client = await pool.connect();
+      // A backend terminated between two statements must fail this transaction (its next query
+      // rejects), not crash the process with an unhandled 'error' event: the pool listens only
+      // to idle clients.
+      const ignoreError = () => undefined;
+      client.on("error", ignoreError);
       let broken = false;
       try {
         await client.query("BEGIN");
@@ -87,6 +92,7 @@ export function createPostgresClient(config: DatabaseConfig, applicationName = "
         });
         throw error;
       } finally {
+        client.off("error", ignoreError);
         client.release(broken);
       }
     },

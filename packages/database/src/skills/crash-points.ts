@@ -1,0 +1,8 @@
+/**
+ * Deterministic crash points for tests: `CHAOS_TEST_CRASH_AT=insert-commit` kills the process
+ * (SIGKILL, nothing runs after it) where the name says, so a test can prove what `chaos recover`
+ * does with a journal written up to exactly that moment. Unset in every real run.
+ */
+export function crashPoint(name: "insert-commit"): void {
+  if (process.env.CHAOS_TEST_CRASH_AT === name) process.kill(process.pid, "SIGKILL");
+}
