@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { shopSchema } from "@chaos-agents/database";
 import {
   type ChaosProcess,
   createTestDatabase,
   databaseState,
+  freePort,
   makeTempDirectory,
   runChaos,
   startChaos,
@@ -40,14 +40,6 @@ afterAll(async () => {
   await db?.drop();
   temp.remove();
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 function files() {
   const directory = join(temp.path, `daemon-${++counter}`);

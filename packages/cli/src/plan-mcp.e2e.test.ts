@@ -1,10 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { shopSchema } from "@chaos-agents/database";
-import { createTestDatabase, makeTempDirectory, runChaos, startScriptedLlmServer, type TestDatabase } from "@chaos-agents/testing";
+import {
+  createTestDatabase,
+  freePort,
+  makeTempDirectory,
+  runChaos,
+  startScriptedLlmServer,
+  type TestDatabase,
+} from "@chaos-agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // MCP servers as genuine peers: the reference "everything" server from npm, over stdio, SSE and
@@ -26,14 +32,6 @@ afterAll(async () => {
   await db?.drop();
   temp.remove();
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** Starts the everything server on a loopback port with the given transport; resolves once it listens. */
 async function startEverything(transport: "sse" | "streamableHttp"): Promise<number> {

@@ -15,6 +15,7 @@ export {
   runDatabaseExperiment,
   withDatabaseSession,
 } from "./database-experiment.js";
+export { freePort } from "./free-port.js";
 export { createNetworkNamespace, type NetworkNamespace, networkNamespacesWork } from "./network-namespace.js";
 export { createRecordingTarget, newWorld, type RecordingFaults, type RecordingWorld } from "./recording-target.js";
 export { type ChaosProcess, type ChaosResult, chaosBinary, runChaos, startChaos } from "./run-chaos.js";
