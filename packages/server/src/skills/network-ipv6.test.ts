@@ -13,6 +13,7 @@ let listener: ChildProcess | undefined;
 const listenerPort = 20_000 + Math.floor(Math.random() * 30_000);
 
 beforeAll(async () => {
+  // Network faults only inside a namespace the test made: where namespaces do not work, the tests below skip visibly.
   if (!namespacesWork) return;
   testbed = await startSshTestbed({ prefix: "chaos-ipv6-", daemon: false, ipv6: true });
   const namespace = testbed.namespace?.name as string;
