@@ -3,7 +3,8 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { JsonValue } from "../json.js";
 import { redactSecrets } from "../redact.js";
-import type { ExperimentRecord, ExperimentRecordStatus, Journal, StepRecord } from "./journal.js";
+import type { ExperimentRecord, ExperimentRecordStatus, Journal, ScheduledRunRecord, StepRecord } from "./journal.js";
+import { claimRefusal } from "./scheduled-run-claims.js";
 
 const schema = `
 CREATE TABLE IF NOT EXISTS experiments (
@@ -32,6 +33,19 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 CREATE INDEX IF NOT EXISTS steps_by_experiment ON steps(experiment_id, status);
 CREATE INDEX IF NOT EXISTS experiments_by_end ON experiments(status, finished_at);
+CREATE TABLE IF NOT EXISTS scheduled_runs (
+  experiment_name TEXT NOT NULL,
+  scheduled_at TEXT NOT NULL,
+  identity TEXT NOT NULL,
+  owner_host TEXT NOT NULL,
+  owner_pid INTEGER NOT NULL,
+  owner_start TEXT NOT NULL,
+  claimed_at TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL,
+  experiment_id TEXT,
+  finished_at TEXT,
+  PRIMARY KEY (experiment_name, scheduled_at)
+);
 `;
 
 /** Columns added after the first release: journals written before them gain them on open. */
@@ -63,6 +77,22 @@ interface ExperimentRow {
   heartbeat_at: string | null;
   outcome: string | null;
   report_path: string | null;
+}
+
+interface HeldRow {
+  experiment_name: string;
+  scheduled_at: string;
+  owner_host: string;
+  owner_pid: number;
+  owner_start: string;
+}
+
+interface ScheduledRunRow extends HeldRow {
+  identity: string;
+  claimed_at: string;
+  heartbeat_at: string;
+  experiment_id: string | null;
+  finished_at: string | null;
 }
 
 interface StepRow {
@@ -129,6 +159,25 @@ export function openSqliteJournal(path: string): Journal {
     experiment: database.prepare("SELECT * FROM experiments WHERE id = ?"),
     pendingSteps: database.prepare("SELECT * FROM steps WHERE experiment_id = ? AND status != 'done' ORDER BY id DESC"),
     steps: database.prepare("SELECT * FROM steps WHERE experiment_id = ? ORDER BY id"),
+    claimTaken: database.prepare(
+      "SELECT experiment_name, scheduled_at, owner_host, owner_pid, owner_start FROM scheduled_runs WHERE experiment_name = ? AND scheduled_at = ?",
+    ),
+    claimBusy: database.prepare(
+      `SELECT experiment_name, scheduled_at, owner_host, owner_pid, owner_start FROM scheduled_runs
+        WHERE finished_at IS NULL AND heartbeat_at > ? AND (experiment_name = ? OR identity = ?) ORDER BY scheduled_at LIMIT 1`,
+    ),
+    insertClaim: database.prepare(
+      `INSERT INTO scheduled_runs (experiment_name, scheduled_at, identity, owner_host, owner_pid, owner_start, claimed_at, heartbeat_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    heartbeatClaims: database.prepare(
+      "UPDATE scheduled_runs SET heartbeat_at = ? WHERE finished_at IS NULL AND owner_host = ? AND owner_pid = ? AND owner_start = ?",
+    ),
+    finishClaim: database.prepare(
+      "UPDATE scheduled_runs SET finished_at = ?, experiment_id = coalesce(?, experiment_id) WHERE experiment_name = ? AND scheduled_at = ?",
+    ),
+    scheduledRuns: database.prepare("SELECT * FROM scheduled_runs ORDER BY scheduled_at DESC, experiment_name LIMIT ?"),
+    pruneClaims: database.prepare("DELETE FROM scheduled_runs WHERE finished_at < ?"),
     unfinished: database.prepare(
       `SELECT * FROM experiments e WHERE e.status != 'finished'
           OR EXISTS (SELECT 1 FROM steps s WHERE s.experiment_id = e.id AND s.status != 'done')
@@ -202,6 +251,7 @@ export function openSqliteJournal(path: string): Journal {
         const undoPruned = Number(statements.pruneUndo.run(before(retention.undoAfterMs)).changes);
         statements.deleteSteps.run(before(retention.recordAfterMs));
         const recordsDeleted = Number(statements.deleteExperiments.run(before(retention.recordAfterMs)).changes);
+        statements.pruneClaims.run(before(retention.recordAfterMs));
         database.exec("COMMIT");
         return { undoPruned, recordsDeleted };
       } catch (error) {
@@ -212,6 +262,32 @@ export function openSqliteJournal(path: string): Journal {
     pendingSteps: (experimentId) => (statements.pendingSteps.all(experimentId) as unknown as StepRow[]).map(toStep),
     steps: (experimentId) => (statements.steps.all(experimentId) as unknown as StepRow[]).map(toStep),
     unfinishedExperiments: () => (statements.unfinished.all() as unknown as ExperimentRow[]).map(toExperiment),
+    claimScheduledRun(claim) {
+      // BEGIN IMMEDIATE takes SQLite's write lock first: the check and the insert are one step.
+      database.exec("BEGIN IMMEDIATE");
+      try {
+        const taken = statements.claimTaken.get(claim.experimentName, claim.scheduledAt) as HeldRow | undefined;
+        const staleBefore = new Date(Date.now() - claim.lapseMs).toISOString();
+        const busy = statements.claimBusy.get(staleBefore, claim.experimentName, claim.identity) as HeldRow | undefined;
+        const result = claimRefusal(claim, toHeld(taken), toHeld(busy));
+        if (result.claimed) {
+          const now = new Date().toISOString();
+          const { owner } = claim;
+          statements.insertClaim.run(claim.experimentName, claim.scheduledAt, claim.identity, owner.host, owner.pid, owner.start, now, now);
+        }
+        database.exec("COMMIT");
+        return result;
+      } catch (error) {
+        database.exec("ROLLBACK");
+        throw error;
+      }
+    },
+    heartbeatScheduledRuns: (owner) =>
+      Number(statements.heartbeatClaims.run(new Date().toISOString(), owner.host, owner.pid, owner.start).changes),
+    finishScheduledRun(experimentName, scheduledAt, experimentId) {
+      statements.finishClaim.run(new Date().toISOString(), experimentId ?? null, experimentName, scheduledAt);
+    },
+    scheduledRuns: (limit) => (statements.scheduledRuns.all(limit) as unknown as ScheduledRunRow[]).map(toScheduledRun),
     close: () => database.close(),
   };
 }
@@ -237,6 +313,27 @@ function toExperiment(row: ExperimentRow): ExperimentRecord {
     heartbeatAt: row.heartbeat_at ?? undefined,
     outcome: row.outcome ?? undefined,
     reportPath: row.report_path ?? undefined,
+  };
+}
+
+function toHeld(row: HeldRow | undefined) {
+  return (
+    row && {
+      experimentName: row.experiment_name,
+      scheduledAt: row.scheduled_at,
+      owner: { host: row.owner_host, pid: row.owner_pid, start: row.owner_start },
+    }
+  );
+}
+
+function toScheduledRun(row: ScheduledRunRow): ScheduledRunRecord {
+  return {
+    ...toHeld(row)!,
+    identity: row.identity,
+    claimedAt: row.claimed_at,
+    heartbeatAt: row.heartbeat_at,
+    experimentId: row.experiment_id ?? undefined,
+    finishedAt: row.finished_at ?? undefined,
   };
 }
 

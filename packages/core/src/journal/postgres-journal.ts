@@ -1,0 +1,360 @@
+import type { Pool, PoolClient } from "pg";
+import type { JsonValue } from "../json.js";
+import { redactSecrets, redactText } from "../redact.js";
+import type { AsyncJournal, ExperimentRecord, ExperimentRecordStatus, ScheduledRunRecord, StepRecord } from "./journal.js";
+import { journalMigrations, journalSchema } from "./postgres-journal-schema.js";
+import { claimRefusal } from "./scheduled-run-claims.js";
+
+const s = journalSchema;
+
+/** True when the journal setting names a PostgreSQL server rather than a file. */
+export function isPostgresJournalUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/**
+ * The journal in PostgreSQL, for several daemons (on several machines) to share. Every write is one
+ * autocommitted statement or one explicit transaction, with `synchronous_commit = on` forced on
+ * each connection, so a call settles only once its COMMIT is flushed: undo data is durable before
+ * the change it describes becomes visible, as with SQLite. Compare-and-swap claims are single
+ * UPDATEs (PostgreSQL re-checks the WHERE on the row a concurrent writer left); scheduled-run claims
+ * are unique rows taken under a transaction-scoped advisory lock.
+ */
+export async function openPostgresJournal(url: string): Promise<AsyncJournal> {
+  const location = redactText(url);
+  const { default: pg } = await import("pg");
+  const pool: Pool = new pg.Pool({
+    ...withDurableCommits(url),
+    max: 4,
+    connectionTimeoutMillis: 15_000,
+    application_name: "chaos-agents journal",
+  });
+  // An idle connection the server dropped must not end the process; the next query reconnects.
+  pool.on("error", () => undefined);
+
+  const query = async <Row>(sql: string, values: unknown[] = []) => (await pool.query(sql, values)).rows as Row[];
+  const changed = async (sql: string, values: unknown[]) => (await pool.query(sql, values)).rowCount ?? 0;
+  const transaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let failure: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      failure = error as Error;
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      // A connection that failed mid-transaction may be broken: drop it rather than reuse it.
+      client.release(failure);
+    }
+  };
+
+  try {
+    await migrate(transaction);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`cannot prepare the journal in ${location}: ${redactText((error as Error).message)}`, { cause: error });
+  }
+
+  const ownerMatches = (first: number) =>
+    `owner_host IS NOT DISTINCT FROM $${first} AND owner_pid IS NOT DISTINCT FROM $${first + 1} AND owner_start IS NOT DISTINCT FROM $${first + 2}`;
+
+  return {
+    location,
+    async beginExperiment(record) {
+      await query(
+        `INSERT INTO ${s}.experiments (id, name, target, identity, target_config, config_file, config_hash, plugins, started_at, deadline, status,
+                                      owner_host, owner_pid, owner_start, heartbeat_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'running', $11, $12, $13, $14)`,
+        [
+          record.id,
+          record.name,
+          record.target,
+          record.identity,
+          JSON.stringify(redactSecrets(record.targetConfig)),
+          record.configFile ?? null,
+          record.configHash ?? null,
+          JSON.stringify(record.plugins),
+          record.startedAt,
+          record.deadline,
+          record.owner?.host ?? null,
+          record.owner?.pid ?? null,
+          record.owner?.start ?? null,
+          record.owner ? new Date().toISOString() : null,
+        ],
+      );
+    },
+    async heartbeat(experimentId, owner) {
+      const sql = `UPDATE ${s}.experiments SET heartbeat_at = $1 WHERE id = $2 AND ${ownerMatches(3)}`;
+      return (await changed(sql, [new Date().toISOString(), experimentId, owner.host, owner.pid, owner.start])) === 1;
+    },
+    async claimExperiment(experimentId, expected, claimant) {
+      // One UPDATE compares and swaps: a second concurrent claim waits for the first's row lock,
+      // then re-reads the row, finds the owner changed, and updates nothing.
+      const sql = `UPDATE ${s}.experiments SET owner_host = $1, owner_pid = $2, owner_start = $3, heartbeat_at = $4, status = 'running'
+                    WHERE id = $5 AND ${ownerMatches(6)}`;
+      const values = [claimant.host, claimant.pid, claimant.start, new Date().toISOString(), experimentId];
+      return (await changed(sql, [...values, expected?.host ?? null, expected?.pid ?? null, expected?.start ?? null])) === 1;
+    },
+    async recordStep(experimentId, skill, undo) {
+      // Undo data is stored exactly as given (text, not jsonb, so nothing is reordered or normalised).
+      const rows = await query<{ id: string }>(
+        `INSERT INTO ${s}.steps (experiment_id, skill, undo, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [experimentId, skill, JSON.stringify(undo), new Date().toISOString()],
+      );
+      return Number(rows[0]?.id);
+    },
+    async markStepDone(stepId, conflicts) {
+      await query(`UPDATE ${s}.steps SET status = 'done', error = NULL, conflicts = $1 WHERE id = $2`, [
+        conflicts?.length ? JSON.stringify(conflicts) : null,
+        stepId,
+      ]);
+    },
+    async markStepFailed(stepId, error) {
+      await query(`UPDATE ${s}.steps SET status = 'failed', error = $1 WHERE id = $2`, [error, stepId]);
+    },
+    async finishExperiment(experimentId, status, outcome) {
+      await query(`UPDATE ${s}.experiments SET status = $1, finished_at = $2, outcome = coalesce($3, outcome) WHERE id = $4`, [
+        status,
+        new Date().toISOString(),
+        outcome ?? null,
+        experimentId,
+      ]);
+    },
+    async recordReportPath(experimentId, path) {
+      await query(`UPDATE ${s}.experiments SET report_path = $1 WHERE id = $2`, [path, experimentId]);
+    },
+    history: async (limit) =>
+      (await query<ExperimentRow>(`SELECT * FROM ${s}.experiments ORDER BY started_at DESC, seq DESC LIMIT $1`, [limit])).map(toExperiment),
+    async experiment(experimentId) {
+      const [row] = await query<ExperimentRow>(`SELECT * FROM ${s}.experiments WHERE id = $1`, [experimentId]);
+      return row && toExperiment(row);
+    },
+    pendingSteps: async (experimentId) =>
+      (await query<StepRow>(`SELECT * FROM ${s}.steps WHERE experiment_id = $1 AND status != 'done' ORDER BY id DESC`, [experimentId])).map(
+        toStep,
+      ),
+    steps: async (experimentId) =>
+      (await query<StepRow>(`SELECT * FROM ${s}.steps WHERE experiment_id = $1 ORDER BY id`, [experimentId])).map(toStep),
+    unfinishedExperiments: async () =>
+      (
+        await query<ExperimentRow>(
+          `SELECT * FROM ${s}.experiments e WHERE e.status != 'finished'
+              OR EXISTS (SELECT 1 FROM ${s}.steps st WHERE st.experiment_id = e.id AND st.status != 'done')
+           ORDER BY e.started_at, e.seq`,
+        )
+      ).map(toExperiment),
+    prune(retention, now = new Date()) {
+      const before = (milliseconds: number) => new Date(now.getTime() - milliseconds).toISOString();
+      return transaction(async (client) => {
+        const finishedBefore = `SELECT id FROM ${s}.experiments WHERE status = 'finished' AND finished_at < $1`;
+        const undo = await client.query(
+          `UPDATE ${s}.steps SET undo = 'null' WHERE undo != 'null' AND status = 'done' AND experiment_id IN (${finishedBefore})`,
+          [before(retention.undoAfterMs)],
+        );
+        const recordsBefore = before(retention.recordAfterMs);
+        await client.query(`DELETE FROM ${s}.steps WHERE experiment_id IN (${finishedBefore}) AND status = 'done'`, [recordsBefore]);
+        const records = await client.query(
+          `DELETE FROM ${s}.experiments e WHERE status = 'finished' AND finished_at < $1
+              AND NOT EXISTS (SELECT 1 FROM ${s}.steps st WHERE st.experiment_id = e.id)`,
+          [recordsBefore],
+        );
+        await client.query(`DELETE FROM ${s}.scheduled_runs WHERE finished_at < $1`, [recordsBefore]);
+        return { undoPruned: undo.rowCount ?? 0, recordsDeleted: records.rowCount ?? 0 };
+      });
+    },
+    claimScheduledRun(claim) {
+      return transaction(async (client) => {
+        // Claims are decided one at a time across every daemon sharing this journal; the lock is
+        // released with the transaction, so a daemon dying here holds nothing.
+        await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`${s}.scheduled_runs`]);
+        const held = `SELECT experiment_name, scheduled_at, owner_host, owner_pid, owner_start FROM ${s}.scheduled_runs`;
+        const taken = await client.query<HeldRow>(`${held} WHERE experiment_name = $1 AND scheduled_at = $2`, [
+          claim.experimentName,
+          claim.scheduledAt,
+        ]);
+        const staleBefore = new Date(Date.now() - claim.lapseMs).toISOString();
+        const busy = await client.query<HeldRow>(
+          `${held} WHERE finished_at IS NULL AND heartbeat_at > $1 AND (experiment_name = $2 OR identity = $3) ORDER BY scheduled_at LIMIT 1`,
+          [staleBefore, claim.experimentName, claim.identity],
+        );
+        const result = claimRefusal(claim, toHeld(taken.rows[0]), toHeld(busy.rows[0]));
+        if (!result.claimed) return result;
+        const now = new Date().toISOString();
+        // ON CONFLICT: the primary key is the last word even if the lock were ever bypassed.
+        const inserted = await client.query(
+          `INSERT INTO ${s}.scheduled_runs (experiment_name, scheduled_at, identity, owner_host, owner_pid, owner_start, claimed_at, heartbeat_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING`,
+          [claim.experimentName, claim.scheduledAt, claim.identity, claim.owner.host, claim.owner.pid, claim.owner.start, now],
+        );
+        return inserted.rowCount === 1
+          ? result
+          : { claimed: false, reason: `the run scheduled at ${claim.scheduledAt} was claimed by another daemon` };
+      });
+    },
+    heartbeatScheduledRuns: (owner) =>
+      changed(`UPDATE ${s}.scheduled_runs SET heartbeat_at = $1 WHERE finished_at IS NULL AND ${ownerMatches(2)}`, [
+        new Date().toISOString(),
+        owner.host,
+        owner.pid,
+        owner.start,
+      ]),
+    async finishScheduledRun(experimentName, scheduledAt, experimentId) {
+      await query(
+        `UPDATE ${s}.scheduled_runs SET finished_at = $1, experiment_id = coalesce($2, experiment_id) WHERE experiment_name = $3 AND scheduled_at = $4`,
+        [new Date().toISOString(), experimentId ?? null, experimentName, scheduledAt],
+      );
+    },
+    scheduledRuns: async (limit) =>
+      (await query<ScheduledRunRow>(`SELECT * FROM ${s}.scheduled_runs ORDER BY scheduled_at DESC, experiment_name LIMIT $1`, [limit])).map(
+        toScheduledRun,
+      ),
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * Connection settings that make every COMMIT wait for its WAL flush, whatever the server's or the
+ * database's default (`synchronous_commit = off` would let a crash lose undo data already acted on).
+ * Set at connection start-up, merged with any `options` the URL carries.
+ */
+export function withDurableCommits(url: string): { connectionString: string; options: string } {
+  const durable = "-c synchronous_commit=on";
+  if (!/[?&]options=/.test(url)) return { connectionString: url, options: durable };
+  const parsed = new URL(url);
+  const own = parsed.searchParams.get("options");
+  parsed.searchParams.delete("options");
+  return { connectionString: parsed.toString(), options: `${own} ${durable}` };
+}
+
+async function migrate(transaction: <T>(work: (client: PoolClient) => Promise<T>) => Promise<T>) {
+  await transaction(async (client) => {
+    // Serialises daemons that start together: CREATE … IF NOT EXISTS alone still races in the catalog.
+    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`${s} migrations`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const applied = new Set(
+      (await client.query<{ version: number }>(`SELECT version FROM ${s}.migrations`)).rows.map((row) => row.version),
+    );
+    for (const migration of journalMigrations) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query(`INSERT INTO ${s}.migrations (version) VALUES ($1)`, [migration.version]);
+    }
+  });
+}
+
+interface ExperimentRow {
+  id: string;
+  name: string;
+  target: string;
+  identity: string;
+  target_config: string;
+  config_file: string | null;
+  config_hash: string | null;
+  plugins: string;
+  started_at: Date;
+  deadline: Date;
+  status: string;
+  finished_at: Date | null;
+  owner_host: string | null;
+  owner_pid: number | null;
+  owner_start: string | null;
+  heartbeat_at: Date | null;
+  outcome: string | null;
+  report_path: string | null;
+}
+
+interface StepRow {
+  id: string;
+  experiment_id: string;
+  skill: string;
+  undo: string;
+  status: string;
+  error: string | null;
+  conflicts: string | null;
+  created_at: Date;
+}
+
+interface HeldRow {
+  experiment_name: string;
+  scheduled_at: Date;
+  owner_host: string;
+  owner_pid: number;
+  owner_start: string;
+}
+
+interface ScheduledRunRow extends HeldRow {
+  identity: string;
+  claimed_at: Date;
+  heartbeat_at: Date;
+  experiment_id: string | null;
+  finished_at: Date | null;
+}
+
+const iso = (value: Date) => value.toISOString();
+
+function toExperiment(row: ExperimentRow): ExperimentRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    target: row.target as ExperimentRecord["target"],
+    identity: row.identity,
+    targetConfig: JSON.parse(row.target_config) as JsonValue,
+    configFile: row.config_file ?? undefined,
+    configHash: row.config_hash ?? undefined,
+    plugins: JSON.parse(row.plugins) as string[],
+    startedAt: iso(row.started_at),
+    deadline: iso(row.deadline),
+    status: row.status as ExperimentRecordStatus,
+    finishedAt: row.finished_at ? iso(row.finished_at) : undefined,
+    owner:
+      row.owner_host !== null && row.owner_pid !== null
+        ? { host: row.owner_host, pid: row.owner_pid, start: row.owner_start ?? "" }
+        : undefined,
+    heartbeatAt: row.heartbeat_at ? iso(row.heartbeat_at) : undefined,
+    outcome: row.outcome ?? undefined,
+    reportPath: row.report_path ?? undefined,
+  };
+}
+
+function toStep(row: StepRow): StepRecord {
+  return {
+    id: Number(row.id),
+    experimentId: row.experiment_id,
+    skill: row.skill,
+    undo: JSON.parse(row.undo) as JsonValue,
+    status: row.status as StepRecord["status"],
+    error: row.error ?? undefined,
+    conflicts: row.conflicts ? (JSON.parse(row.conflicts) as string[]) : undefined,
+    createdAt: iso(row.created_at),
+  };
+}
+
+function toHeld(row: HeldRow | undefined) {
+  return (
+    row && {
+      experimentName: row.experiment_name,
+      scheduledAt: iso(row.scheduled_at),
+      owner: { host: row.owner_host, pid: row.owner_pid, start: row.owner_start },
+    }
+  );
+}
+
+function toScheduledRun(row: ScheduledRunRow): ScheduledRunRecord {
+  return {
+    experimentName: row.experiment_name,
+    scheduledAt: iso(row.scheduled_at),
+    identity: row.identity,
+    owner: { host: row.owner_host, pid: row.owner_pid, start: row.owner_start },
+    claimedAt: iso(row.claimed_at),
+    heartbeatAt: iso(row.heartbeat_at),
+    experimentId: row.experiment_id ?? undefined,
+    finishedAt: row.finished_at ? iso(row.finished_at) : undefined,
+  };
+}
