@@ -23,6 +23,13 @@ export { summarizeConflicts } from "./engine/conflict-summary.js";
 export { newExperimentId } from "./engine/experiment-id.js";
 export { currentOwner, heartbeatIntervalMs, heartbeatLapseMs, ownerOfProcess, ownerState } from "./engine/experiment-owner.js";
 export {
+  ExperimentSession,
+  type ExperimentSessionOptions,
+  type HoldObservation,
+  type PlannedSkill,
+  selectResources,
+} from "./engine/experiment-session.js";
+export {
   type RecoveredExperiment,
   type RecoverOptions,
   type RecoverResult,
@@ -38,7 +45,7 @@ export {
   type SkillReport,
 } from "./engine/report.js";
 export { rollBackSteps } from "./engine/roll-back-steps.js";
-export { type HoldObservation, type RunExperimentOptions, runExperiment, selectResources } from "./engine/run-experiment.js";
+export { type RunExperimentOptions, runExperiment } from "./engine/run-experiment.js";
 export {
   ChaosError,
   ConfigError,
