@@ -71,7 +71,6 @@ export { createJsonLinesSink } from "./events/json-lines-sink.js";
 export type { Logger } from "./events/logger.js";
 export { createWebhookSink } from "./events/webhook-sink.js";
 export type {
-  AsyncJournal,
   ExperimentOwner,
   ExperimentRecord,
   Journal,
@@ -81,7 +80,7 @@ export type {
   ScheduledRunRecord,
   StepRecord,
 } from "./journal/journal.js";
-export { defaultJournalPath } from "./journal/journal-path.js";
+export { defaultJournalPath, defaultStateDirectory, stateDirectoryOf } from "./journal/journal-path.js";
 export { isPostgresJournalUrl, openPostgresJournal } from "./journal/postgres-journal.js";
 export { openSqliteJournal } from "./journal/sqlite-journal.js";
 export type { JsonValue, Metrics } from "./json.js";

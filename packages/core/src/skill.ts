@@ -28,8 +28,11 @@ export interface PlanContext<Params, Session extends TargetSession> {
 
 /** Durable record of undo data: when `record` returns, the data is on disk. */
 export interface UndoJournal {
-  /** Writes one rollback step and fsyncs it; returns its step id. */
-  record(undo: JsonValue): number;
+  /**
+   * Writes one rollback step; the promise settles once it is durable (fsynced, or committed in
+   * PostgreSQL). Await it before making the change visible. Resolves to the step id.
+   */
+  record(undo: JsonValue): Promise<number>;
 }
 
 export interface InjectContext<Params, Session extends TargetSession> extends PlanContext<Params, Session> {

@@ -1,6 +1,15 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ChaosError, closest, defaultJournalPath, ExitCode, type ExperimentReport, formatReport, runExperiment } from "@chaos-agents/core";
+import {
+  ChaosError,
+  closest,
+  defaultJournalPath,
+  ExitCode,
+  type ExperimentReport,
+  formatReport,
+  runExperiment,
+  stateDirectoryOf,
+} from "@chaos-agents/core";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
 import { loadConfigForCommand } from "./load-config-for-command.js";
@@ -25,7 +34,7 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
     });
   }
   const journalPath = defaultJournalPath(io.env, options.journal);
-  const journal = openJournalForCommand(journalPath, io.env);
+  const journal = await openJournalForCommand(journalPath, io.env);
   const events = createEventBus(options, io);
   const reports: ExperimentReport[] = [];
   try {
@@ -50,9 +59,9 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
     // A dry run changes nothing and leaves no report file behind, unless one is asked for.
     if (reports.length > 0 && (options.report || !options.dryRun)) {
       const path = writeReport(reports, options.report ?? defaultReportPath(journalPath, reports), io);
-      if (path && !options.dryRun) for (const report of reports) journal.recordReportPath(report.experimentId, path);
+      if (path && !options.dryRun) for (const report of reports) await journal.recordReportPath(report.experimentId, path);
     }
-    journal.close();
+    await journal.close();
   }
   const summaries = reports.map(formatReport).join("\n\n");
   (options.output === "json" ? io.stderr : io.stdout).write(`${summaries}\n`);
@@ -60,7 +69,7 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
 }
 
 export function defaultReportPath(journalPath: string, reports: ExperimentReport[]): string {
-  return join(dirname(journalPath), "reports", `${reports[0]?.experimentId ?? "report"}.json`);
+  return join(stateDirectoryOf(journalPath), "reports", `${reports[0]?.experimentId ?? "report"}.json`);
 }
 
 /** Where the report went, or undefined when it could not be written (a warning says why). */

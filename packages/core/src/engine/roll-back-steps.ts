@@ -25,7 +25,7 @@ export interface RollBackStepsOptions {
 export async function rollBackSteps(options: RollBackStepsOptions): Promise<RollbackReport> {
   const { experimentId, journal, registry, session, events } = options;
   const report = emptyRollbackReport();
-  const all = journal.steps(experimentId);
+  const all = await journal.steps(experimentId);
   report.steps = all.length;
   report.done = all.filter((step) => step.status === "done").length;
   const log = events.logger(experimentId);
@@ -34,13 +34,13 @@ export async function rollBackSteps(options: RollBackStepsOptions): Promise<Roll
   // what an older one needs (LIFO), such as a proof that a batch committed.
   const runtime = options.runtime ?? new Map<string, unknown>();
 
-  for (const step of journal.pendingSteps(experimentId)) {
+  for (const step of await journal.pendingSteps(experimentId)) {
     const skill = registry.skill(step.skill);
     let lastError = `skill ${step.skill} is not available (is the plugin that provides it still there?)`;
     for (let attempt = 1; skill && attempt <= attempts; attempt++) {
       try {
         const result = await skill.rollback({ experimentId, session, runtime, log }, step.undo);
-        journal.markStepDone(step.id, result?.conflicts);
+        await journal.markStepDone(step.id, result?.conflicts);
         report.done++;
         report.conflicts.push(...(result?.conflicts ?? []));
         if (result?.summary) report.notes.push(`${step.skill}: ${result.summary}`);
@@ -63,7 +63,7 @@ export async function rollBackSteps(options: RollBackStepsOptions): Promise<Roll
       }
     }
     if (lastError) {
-      journal.markStepFailed(step.id, lastError);
+      await journal.markStepFailed(step.id, lastError);
       report.failed.push({ stepId: step.id, skill: step.skill, error: lastError });
       events.emit({ type: "rollback_step_failed", experimentId, stepId: step.id, skill: step.skill, error: lastError });
     }

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { createTestDatabase, makeTempDirectory } from "@chaos-agents/testing";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { AsyncJournal, ExperimentOwner, Journal } from "./journal.js";
+import type { ExperimentOwner, Journal } from "./journal.js";
 import { openPostgresJournal, withDurableCommits } from "./postgres-journal.js";
 import { openSqliteJournal } from "./sqlite-journal.js";
 
@@ -12,22 +12,12 @@ import { openSqliteJournal } from "./sqlite-journal.js";
  */
 interface JournalPlace {
   /** Opens a journal there; several may be open at once, like several processes. */
-  open(): Promise<AsyncJournal>;
+  open(): Promise<Journal>;
   remove(): Promise<void>;
 }
 
 const temp = makeTempDirectory();
 afterAll(temp.remove);
-
-// TODO(pg-journal): goes once the SQLite store itself answers with promises.
-function promisified(journal: Journal): AsyncJournal {
-  const wrapped: Record<string, unknown> = { location: "sqlite" };
-  for (const key of Object.keys(journal) as (keyof Journal)[]) {
-    const method = journal[key] as (...args: unknown[]) => unknown;
-    wrapped[key] = async (...args: unknown[]) => method(...args);
-  }
-  return wrapped as unknown as AsyncJournal;
-}
 
 let places = 0;
 const stores: { name: string; place: () => Promise<JournalPlace> }[] = [
@@ -35,7 +25,7 @@ const stores: { name: string; place: () => Promise<JournalPlace> }[] = [
     name: "sqlite",
     place: async () => {
       const path = join(temp.path, `journal-${++places}`, "journal.sqlite");
-      return { open: async () => promisified(openSqliteJournal(path)), remove: async () => undefined };
+      return { open: async () => openSqliteJournal(path), remove: async () => undefined };
     },
   },
   {
@@ -67,7 +57,7 @@ const day = 86_400_000;
 
 describe.each(stores)("journal contract on $name", ({ place: makePlace }) => {
   let place: JournalPlace | undefined;
-  const opened: AsyncJournal[] = [];
+  const opened: Journal[] = [];
   const open = async () => {
     place ??= await makePlace();
     const journal = await place.open();

@@ -74,7 +74,8 @@ export interface ScheduledRunClaim {
   lapseMs: number;
 }
 
-export type ScheduledRunClaimResult = { claimed: true } | { claimed: false; reason: string };
+/** Refused: `taken` (another daemon has this very run), `overlap` (the experiment's previous run goes on), `same_target`. */
+export type ScheduledRunClaimResult = { claimed: true } | { claimed: false; kind: "taken" | "overlap" | "same_target"; reason: string };
 
 /** What the journal keeps of a claimed scheduled run. */
 export interface ScheduledRunRecord {
@@ -89,52 +90,12 @@ export interface ScheduledRunRecord {
 }
 
 /**
- * The write-ahead store behind exact, crash-safe rollback. Every write is durable when the
- * call returns, so undo data is on disk before the change it describes becomes visible.
+ * The write-ahead store behind exact, crash-safe rollback. Every method returns a promise that
+ * settles once the write is durable, so undo data is stored before the change it describes becomes
+ * visible: callers await each write. SQLite writes synchronously inside the call (durable even
+ * before the promise is awaited); PostgreSQL settles once its COMMIT is flushed.
  */
 export interface Journal {
-  beginExperiment(record: Omit<ExperimentRecord, "status" | "heartbeatAt">): void;
-  /** Refreshes the owner's heartbeat; false when another process has taken the experiment over. */
-  heartbeat(experimentId: string, owner: ExperimentOwner): boolean;
-  /**
-   * Makes `claimant` the owner if the owner is still `expected` (compare and swap, atomic in the
-   * store, so of two recovers only one wins), and marks it running again: it is being rolled back.
-   * False when someone else changed it first.
-   */
-  claimExperiment(experimentId: string, expected: ExperimentOwner | undefined, claimant: ExperimentOwner): boolean;
-  recordStep(experimentId: string, skill: string, undo: JsonValue): number;
-  markStepDone(stepId: number, conflicts?: string[]): void;
-  markStepFailed(stepId: number, error: string): void;
-  finishExperiment(experimentId: string, status: Exclude<ExperimentRecordStatus, "running">, outcome?: string): void;
-  /** Remembers where the run's report went, for `chaos report ID`. */
-  recordReportPath(experimentId: string, path: string): void;
-  /** Every experiment, newest first (at most `limit`), for `chaos history`. */
-  history(limit: number): ExperimentRecord[];
-  experiment(experimentId: string): ExperimentRecord | undefined;
-  /** Steps newest first: the order rollback runs in. */
-  pendingSteps(experimentId: string): StepRecord[];
-  steps(experimentId: string): StepRecord[];
-  /**
-   * Retention of finished experiments: their undo data (before-images are application data) is
-   * dropped once they finished more than `undoAfterMs` ago, the whole record after `recordAfterMs`.
-   * Unfinished experiments are never pruned. Returns what went.
-   */
-  prune(retention: JournalRetention, now?: Date): { undoPruned: number; recordsDeleted: number };
-  /** Experiments whose rollback has not finished, oldest first. */
-  unfinishedExperiments(): ExperimentRecord[];
-  claimScheduledRun(claim: ScheduledRunClaim): ScheduledRunClaimResult;
-  heartbeatScheduledRuns(owner: ExperimentOwner): number;
-  finishScheduledRun(experimentName: string, scheduledAt: string, experimentId?: string): void;
-  scheduledRuns(limit: number): ScheduledRunRecord[];
-  close(): void;
-}
-
-/**
- * The journal as every store offers it: each method returns a promise that settles once the write
- * is durable (SQLite settles before it returns; PostgreSQL once the COMMIT is flushed).
- * TODO(pg-journal): becomes `Journal` once the engine steps are merged.
- */
-export interface AsyncJournal {
   /** Where it lives, with no secret in it (the file path, or the URL with its password masked). */
   readonly location: string;
   beginExperiment(record: Omit<ExperimentRecord, "status" | "heartbeatAt">): Promise<void>;

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import type { JsonValue } from "../json.js";
 import { redactSecrets, redactText } from "../redact.js";
-import type { AsyncJournal, ExperimentRecord, ExperimentRecordStatus, ScheduledRunRecord, StepRecord } from "./journal.js";
+import type { ExperimentRecord, ExperimentRecordStatus, Journal, ScheduledRunRecord, StepRecord } from "./journal.js";
 import { journalMigrations, journalSchema } from "./postgres-journal-schema.js";
 import { claimRefusal } from "./scheduled-run-claims.js";
 
@@ -20,7 +20,7 @@ export function isPostgresJournalUrl(location: string): boolean {
  * UPDATEs (PostgreSQL re-checks the WHERE on the row a concurrent writer left); scheduled-run claims
  * are unique rows taken under a transaction-scoped advisory lock.
  */
-export async function openPostgresJournal(url: string): Promise<AsyncJournal> {
+export async function openPostgresJournal(url: string): Promise<Journal> {
   const location = redactText(url);
   const { default: pg } = await import("pg");
   const pool: Pool = new pg.Pool({
@@ -192,7 +192,7 @@ export async function openPostgresJournal(url: string): Promise<AsyncJournal> {
         );
         return inserted.rowCount === 1
           ? result
-          : { claimed: false, reason: `the run scheduled at ${claim.scheduledAt} was claimed by another daemon` };
+          : { claimed: false, kind: "taken", reason: `the run scheduled at ${claim.scheduledAt} was claimed by another daemon` };
       });
     },
     heartbeatScheduledRuns: (owner) =>

@@ -109,7 +109,8 @@ interface StepRow {
 /**
  * SQLite (Node's built-in `node:sqlite`, so no native module to compile) in WAL mode with
  * synchronous=FULL: each statement commits and fsyncs the WAL before returning, which is exactly
- * the write-ahead guarantee rollback needs.
+ * the write-ahead guarantee rollback needs. The methods are `async` only to share the interface
+ * with PostgreSQL: each one writes synchronously, before its promise is even returned.
  */
 export function openSqliteJournal(path: string): Journal {
   if (path !== ":memory:") {
@@ -186,7 +187,8 @@ export function openSqliteJournal(path: string): Journal {
   };
 
   return {
-    beginExperiment(record) {
+    location: path,
+    async beginExperiment(record) {
       statements.insertExperiment.run({
         id: record.id,
         name: record.name,
@@ -204,10 +206,10 @@ export function openSqliteJournal(path: string): Journal {
         heartbeat_at: record.owner ? new Date().toISOString() : null,
       });
     },
-    heartbeat(experimentId, owner) {
+    async heartbeat(experimentId, owner) {
       return statements.heartbeat.run(new Date().toISOString(), experimentId, owner.host, owner.pid, owner.start).changes === 1;
     },
-    claimExperiment(experimentId, expected, claimant) {
+    async claimExperiment(experimentId, expected, claimant) {
       // One UPDATE compares and swaps: SQLite runs writers one at a time, so two claims never both win.
       const { changes } = statements.claim.run(
         claimant.host,
@@ -221,30 +223,30 @@ export function openSqliteJournal(path: string): Journal {
       );
       return changes === 1;
     },
-    recordStep(experimentId, skill, undo) {
+    async recordStep(experimentId, skill, undo) {
       // Undo data is stored exactly as given: a before-image must restore the real value, even
       // one that looks like a secret. Skills never put connection credentials in it.
       const info = statements.insertStep.run(experimentId, skill, JSON.stringify(undo), new Date().toISOString());
       return Number(info.lastInsertRowid);
     },
-    markStepDone(stepId, conflicts) {
+    async markStepDone(stepId, conflicts) {
       statements.stepDone.run(conflicts?.length ? JSON.stringify(conflicts) : null, stepId);
     },
-    markStepFailed(stepId, error) {
+    async markStepFailed(stepId, error) {
       statements.stepFailed.run(error, stepId);
     },
-    finishExperiment(experimentId, status, outcome) {
+    async finishExperiment(experimentId, status, outcome) {
       statements.finish.run(status, new Date().toISOString(), outcome ?? null, experimentId);
     },
-    recordReportPath(experimentId, path) {
+    async recordReportPath(experimentId, path) {
       statements.reportPath.run(path, experimentId);
     },
-    history: (limit) => (statements.history.all(limit) as unknown as ExperimentRow[]).map(toExperiment),
-    experiment(experimentId) {
+    history: async (limit) => (statements.history.all(limit) as unknown as ExperimentRow[]).map(toExperiment),
+    async experiment(experimentId) {
       const row = statements.experiment.get(experimentId) as ExperimentRow | undefined;
       return row && toExperiment(row);
     },
-    prune(retention, now = new Date()) {
+    async prune(retention, now = new Date()) {
       const before = (milliseconds: number) => new Date(now.getTime() - milliseconds).toISOString();
       database.exec("BEGIN IMMEDIATE");
       try {
@@ -259,10 +261,10 @@ export function openSqliteJournal(path: string): Journal {
         throw error;
       }
     },
-    pendingSteps: (experimentId) => (statements.pendingSteps.all(experimentId) as unknown as StepRow[]).map(toStep),
-    steps: (experimentId) => (statements.steps.all(experimentId) as unknown as StepRow[]).map(toStep),
-    unfinishedExperiments: () => (statements.unfinished.all() as unknown as ExperimentRow[]).map(toExperiment),
-    claimScheduledRun(claim) {
+    pendingSteps: async (experimentId) => (statements.pendingSteps.all(experimentId) as unknown as StepRow[]).map(toStep),
+    steps: async (experimentId) => (statements.steps.all(experimentId) as unknown as StepRow[]).map(toStep),
+    unfinishedExperiments: async () => (statements.unfinished.all() as unknown as ExperimentRow[]).map(toExperiment),
+    async claimScheduledRun(claim) {
       // BEGIN IMMEDIATE takes SQLite's write lock first: the check and the insert are one step.
       database.exec("BEGIN IMMEDIATE");
       try {
@@ -282,13 +284,13 @@ export function openSqliteJournal(path: string): Journal {
         throw error;
       }
     },
-    heartbeatScheduledRuns: (owner) =>
+    heartbeatScheduledRuns: async (owner) =>
       Number(statements.heartbeatClaims.run(new Date().toISOString(), owner.host, owner.pid, owner.start).changes),
-    finishScheduledRun(experimentName, scheduledAt, experimentId) {
+    async finishScheduledRun(experimentName, scheduledAt, experimentId) {
       statements.finishClaim.run(new Date().toISOString(), experimentId ?? null, experimentName, scheduledAt);
     },
-    scheduledRuns: (limit) => (statements.scheduledRuns.all(limit) as unknown as ScheduledRunRow[]).map(toScheduledRun),
-    close: () => database.close(),
+    scheduledRuns: async (limit) => (statements.scheduledRuns.all(limit) as unknown as ScheduledRunRow[]).map(toScheduledRun),
+    close: async () => database.close(),
   };
 }
 

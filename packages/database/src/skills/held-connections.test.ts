@@ -37,7 +37,7 @@ async function injectAndCrash(db: TestDatabase, skill: AnySkill, input: Record<s
   const result = await skill.inject({
     ...base,
     plan: plan ?? { targets: [], summary: "" },
-    journal: { record: (undo: JsonValue) => undos.push(undo as HeldConnectionsUndo) },
+    journal: { record: async (undo: JsonValue) => undos.push(undo as HeldConnectionsUndo) },
     signal: new AbortController().signal,
     holdEnded: hold.signal,
     runtime,
