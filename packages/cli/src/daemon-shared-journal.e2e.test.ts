@@ -89,8 +89,9 @@ ${experiments}`;
 
 const writes = "{ skill_name: db.insert_load, params: { rows_per_table: 20, tables: [customers] } }";
 
-function startDaemon(config: string, pidFile: string, journalUrl: string): ChaosProcess {
-  const daemon = startChaos(["daemon", config, "--pid-file", pidFile], { CHAOS_TEST_JOURNAL: journalUrl });
+/** A daemon; with `hostname`, as if on another machine (a UTS namespace of its own). */
+function startDaemon(config: string, pidFile: string, journalUrl: string, hostname?: string): ChaosProcess {
+  const daemon = startChaos(["daemon", config, "--pid-file", pidFile], { CHAOS_TEST_JOURNAL: journalUrl }, undefined, { hostname });
   daemons.push(daemon);
   return daemon;
 }
@@ -210,6 +211,44 @@ describe("daemons sharing a PostgreSQL journal", () => {
     survivor.child.kill("SIGTERM");
     expect((await survivor.done).exitCode).toBe(0);
   });
+
+  // Another "machine" is a UTS namespace with its own host name, which only root may make.
+  it.skipIf(process.getuid?.() !== 0)(
+    "a daemon on another host killed -9: its experiment is taken over only once its heartbeat lapsed, then rolled back exactly",
+    async () => {
+      const before = await databaseState(attacked.url, "postgres");
+      const journalUrl = await journalDatabase();
+      const paths = daemonFiles();
+      writeFileSync(
+        paths.config,
+        daemonYaml(
+          paths.reports,
+          `  - experiment: { name: held, target_alias: shop, duration: "1h", skills: [${writes}] }
+    schedule: "${onceIn(12)}"
+    timezone: UTC
+`,
+        ),
+      );
+      // Two machines to chaos: neither can look at the other's processes, only at its heartbeat.
+      const first = startDaemon(paths.config, paths.pidFile("a"), journalUrl, "chaos-machine-a");
+      const second = startDaemon(paths.config, paths.pidFile("b"), journalUrl, "chaos-machine-b");
+      const holder = await Promise.any([first, second].map((daemon) => daemon.waitFor('"type":"hold_started"', 60_000).then(() => daemon)));
+      const survivor = holder === first ? second : first;
+      const [running] = await journalRows(journalUrl, "SELECT id, owner_host, owner_pid FROM chaos_journal.experiments");
+      expect(running).toMatchObject({ owner_host: holder === first ? "chaos-machine-a" : "chaos-machine-b", owner_pid: holder.child.pid });
+
+      holder.child.kill("SIGKILL");
+      await holder.done;
+      const killedAt = Date.now();
+      await survivor.waitFor(`took over held [${running!.id}] from dead process ${holder.child.pid} on ${running!.owner_host}`, 120_000);
+      // Its last heartbeat was at most 5 s before the kill, and the lapse is 30 s: no takeover before 25 s.
+      expect(Date.now() - killedAt).toBeGreaterThanOrEqual(25_000);
+      expect(await databaseState(attacked.url, "postgres")).toEqual(before);
+      survivor.child.kill("SIGTERM");
+      expect((await survivor.done).exitCode).toBe(0);
+    },
+    180_000,
+  );
 
   it("refuses a journal on the server an experiment attacks (exit 3, before the PID file or the journal is touched)", async () => {
     const paths = daemonFiles();
