@@ -85,6 +85,10 @@ describe("validation catches what users get wrong, in words", () => {
     target_config: { url: "postgres://127.0.0.1/shop", db_type: postgres }
     skills: [{ skill_name: db.insert_load, params: { rows_per_tabel: 10, tables: 3 } }]
     duraton: 5s
+  - name: target-typo
+    target: databse
+    target_config: {}
+    skills: [{ skill_name: db.select_load }]
 `),
     ).toEqual([
       "experiments[0].target_config.connection_url: missing: expected text",
@@ -92,6 +96,7 @@ describe("validation catches what users get wrong, in words", () => {
       'experiments[0].skills[0].params.rows_per_tabel: unknown key "rows_per_tabel": did you mean "rows_per_table"? (unknown keys are not ignored)',
       "experiments[0].skills[0].params.tables: expected a list, got 3",
       'experiments[0].duraton: unknown key "duraton": did you mean "duration"? (unknown keys are not ignored)',
+      'experiments[1].target: expected one of database, kubernetes, server, got "databse"; did you mean "database"?',
     ]);
   });
 });

@@ -44,7 +44,7 @@ export {
   type RollbackReport,
   type SkillReport,
 } from "./engine/report.js";
-export { formatMetrics, statusInWords } from "./engine/report-words.js";
+export { counted, formatMetrics, statusInWords } from "./engine/report-words.js";
 export { rollBackSteps } from "./engine/roll-back-steps.js";
 export { type RunExperimentOptions, runExperiment } from "./engine/run-experiment.js";
 export {

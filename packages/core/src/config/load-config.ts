@@ -374,6 +374,10 @@ function describe(issue: z.core.$ZodIssue): string {
     );
   message = message.replace(/, received \w+$/, "").replace(/\brecord\b/, "a mapping (key: value)");
   if (input !== undefined && (input === null || typeof input !== "object")) message += `, got ${shown(input)}`;
+  if (issue.code === "invalid_value" && typeof input === "string") {
+    const suggestion = closest(input, issue.values.map(String));
+    if (suggestion) message += `; did you mean "${suggestion}"?`;
+  }
   return message;
 }
 

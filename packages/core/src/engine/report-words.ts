@@ -20,3 +20,9 @@ export function statusInWords(status: string): string {
   };
   return words[status as ExperimentStatus] ?? status.replaceAll("_", " ");
 }
+
+/** "1 table", "33 processes": the count with its noun. */
+export function counted(count: number, noun: string): string {
+  if (count === 1) return `${count} ${noun}`;
+  return `${count} ${/(s|x|z|ch|sh)$/.test(noun) ? `${noun}es` : `${noun}s`}`;
+}

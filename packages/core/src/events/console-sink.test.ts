@@ -82,4 +82,11 @@ describe("console sink", () => {
     expect(coloured.text()).toContain("\x1b[32m■\x1b[39m shop: \x1b[32msucceeded, rolled back\x1b[39m");
     expect(plain.text()).not.toContain("\x1b[");
   });
+
+  it("counts discovered resources with their plural in words", async () => {
+    const { stream, text } = screen(false);
+    const sink = createConsoleSink({ stream });
+    sink.handle(stamp({ type: "resources_discovered", experimentId: "x", counts: { process: 33, table: 1, index: 2 }, selected: 36 }));
+    expect(text()).toBe("  discovered 33 processes, 1 table, 2 indexes; 36 selected\n");
+  });
 });

@@ -1,7 +1,7 @@
 import { styleText } from "node:util";
 import { formatDuration } from "../duration.js";
 import { summarizeConflicts } from "../engine/conflict-summary.js";
-import { formatMetrics, statusInWords } from "../engine/report-words.js";
+import { counted, formatMetrics, statusInWords } from "../engine/report-words.js";
 import type { Metrics } from "../json.js";
 import type { ChaosEvent } from "./chaos-event.js";
 import type { EventSink } from "./event-bus.js";
@@ -64,7 +64,7 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): EventSink {
         case "resources_discovered":
           return write(
             `  discovered ${Object.entries(event.counts)
-              .map(([kind, count]) => `${count} ${kind}${count === 1 ? "" : "s"}`)
+              .map(([kind, count]) => counted(count, kind))
               .join(", ")}; ${event.selected} selected`,
           );
         case "skill_planned":
@@ -96,13 +96,13 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): EventSink {
           if (hold) return drawHold();
           return options.verbose ? write(`  · ${event.skill ?? "observe"} ${formatMetrics(event.metrics)}`) : undefined;
         case "rollback_started":
-          return write(`  ${paint("cyan", "↺")} rolling back ${event.steps} step${event.steps === 1 ? "" : "s"}, newest first`);
+          return write(`  ${paint("cyan", "↺")} rolling back ${counted(event.steps, "step")}, newest first`);
         case "rollback_step_done": {
           const took =
             event.durationMs !== undefined && event.durationMs >= 1000 ? paint("dim", ` (${formatDuration(event.durationMs)})`) : "";
           if (event.conflicts?.length) {
             return write(
-              `  ${paint("yellow", "!")} rollback #${event.stepId} ${event.skill}: ${event.conflicts.length} conflict${event.conflicts.length === 1 ? "" : "s"}: ${summarizeConflicts(event.conflicts).join("; ")}${took}`,
+              `  ${paint("yellow", "!")} rollback #${event.stepId} ${event.skill}: ${counted(event.conflicts.length, "conflict")}: ${summarizeConflicts(event.conflicts).join("; ")}${took}`,
             );
           }
           return write(
