@@ -15,6 +15,7 @@ export {
   runDatabaseExperiment,
   withDatabaseSession,
 } from "./database-experiment.js";
+export { startForgedNameListener, startRootBystander, type TestProcess } from "./forged-name-listener.js";
 export { freePort } from "./free-port.js";
 export { createNetworkNamespace, type NetworkNamespace, networkNamespacesWork } from "./network-namespace.js";
 export { createRecordingTarget, newWorld, type RecordingFaults, type RecordingWorld } from "./recording-target.js";
