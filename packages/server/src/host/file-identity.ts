@@ -43,11 +43,23 @@ export interface UnsafePath {
   mode: string;
 }
 
+/** A named path that leads through a symlink someone other than root made or can replace: they chose the file. */
+export interface UntrustedLink {
+  given: string;
+  link: string;
+  /** `link`: the symlink belongs to `uid`; otherwise why `directory`, on the way to the link, is unsafe (as for UnsafePath). */
+  reason: "link" | UnsafePath["reason"] | "resolved";
+  directory: string;
+  uid: number;
+  mode: string;
+}
+
 export type StatResult =
   | { status: "ok"; file: FileIdentity }
   | { status: "missing"; given: string }
   | { status: "refused"; name: RefusedName }
-  | ({ status: "unsafe" } & UnsafePath);
+  | ({ status: "unsafe" } & UnsafePath)
+  | ({ status: "untrusted" } & UntrustedLink);
 
 /**
  * Shell functions of the fallback. `chaos_path_safety PATH` prints nothing when only root (or
@@ -82,6 +94,10 @@ const statShell = `${shellFallbackFunctions}
 for chaos_given in "$@"; do
   chaos_real=$(readlink -e -- "$chaos_given" 2>/dev/null && echo .) || chaos_real=$(realpath -- "$chaos_given" 2>/dev/null && echo .) || chaos_real=
   chaos_real=\${chaos_real%?.}
+  # Without perl, links on the way are not checked one by one: a named path must be the resolved one.
+  if [ -n "$chaos_real" ] && [ "$chaos_real" != "$chaos_given" ]; then
+    printf 'untrusted\\t%s\\t%s\\tresolved\\t%s\\t0\\t0\\n' "$(chaos_hex "$chaos_given")" "$(chaos_hex "$chaos_real")" "$(chaos_hex "$chaos_real")"; continue
+  fi
   if [ -z "$chaos_real" ] || ! chaos_stat=$(stat -c '%a %u %g %d %i %F' -- "$chaos_real" 2>/dev/null); then
     printf 'missing\\t%s\\n' "$(chaos_hex "$chaos_given")"; continue
   fi
@@ -114,10 +130,59 @@ if [ "$chaos_ids" != "$chaos_owner" ]; then chown -h -- "$chaos_owner" "$chaos_p
 chmod -- "$chaos_to" "$chaos_path" || { echo "failed to chmod"; exit 1; }
 echo changed`;
 
-/** Perl: resolves each argument and prints `ok<TAB>hex(path)<TAB>mode<TAB>uid<TAB>gid<TAB>dev<TAB>ino<TAB>type` or `missing<TAB>hex(arg)`. */
-const statProgram = `use strict; use Cwd qw(realpath); use Fcntl qw(:mode);
+/**
+ * Perl: resolves each argument as the kernel would, one component at a time, and prints
+ * `ok<TAB>hex(path)<TAB>mode<TAB>uid<TAB>gid<TAB>dev<TAB>ino<TAB>type` or `missing<TAB>hex(arg)`.
+ * A symlink on the way decides which file chaos changes, so it must be one no one but root (or
+ * chaos's user) made or can replace: its owner, and every directory from / to it (the sticky
+ * rule of the shell fallback included). Otherwise it prints
+ * `untrusted<TAB>hex(arg)<TAB>hex(link)<TAB>REASON<TAB>hex(dir)<TAB>uid<TAB>mode` (REASON `link`:
+ * the link belongs to uid; otherwise as `unsafe` lines, for that directory).
+ */
+const statProgram = `use strict; use Fcntl qw(:mode);
+sub trusted { return $_[0] == 0 || $_[0] == $>; }
+# The first directory on the way to PATH (whose directories are symlink-free) that someone else can change, or nothing.
+sub unsafe_on_way {
+  my @parts = grep { length } split m{/}, $_[0];
+  my $dir = "/";
+  for my $part (@parts) {
+    my $next = ($dir eq "/" ? "" : $dir) . "/" . $part;
+    my @stat = lstat($dir) or return ("unreadable", $dir, 0, 0);
+    my $mode = $stat[2] & 07777;
+    return ("owner", $dir, $stat[4], $mode) unless trusted($stat[4]);
+    if ($mode & 022) {
+      return ("writable", $dir, $stat[4], $mode) unless $mode & 01000;
+      my @entry = lstat($next);
+      return ("sticky", $dir, $stat[4], $mode) unless @entry && trusted($entry[4]);
+    }
+    $dir = $next;
+  }
+  return ();
+}
 for my $given (@ARGV) {
-  my $real = realpath($given);
+  my @todo = split m{/}, $given;
+  my ($current, $hops, $real, @why) = ("", 0, undef);
+  while (1) {
+    if (!@todo) { $real = $current eq "" ? "/" : $current; last; }
+    my $part = shift @todo;
+    next if $part eq "" || $part eq ".";
+    if ($part eq "..") { $current =~ s{/[^/]*\\z}{}; next; }
+    my $next = "$current/$part";
+    my @stat = lstat($next) or last;
+    if (S_ISLNK($stat[2])) {
+      last if ++$hops > 40;
+      @why = trusted($stat[4]) ? unsafe_on_way($next) : ("link", $next, $stat[4], 0);
+      if (@why) { printf "untrusted\\t%s\\t%s\\t%s\\t%s\\t%d\\t%o\\n", unpack("H*", $given), unpack("H*", $next), $why[0], unpack("H*", $why[1]), $why[2], $why[3]; last; }
+      my $target = readlink($next);
+      last unless defined $target;
+      unshift @todo, split m{/}, $target;
+      $current = "" if $target =~ m{\\A/};
+      next;
+    }
+    last if @todo && !S_ISDIR($stat[2]);
+    $current = $next;
+  }
+  next if @why;
   my @stat = defined $real ? lstat($real) : ();
   if (!@stat) { print "missing\\t", unpack("H*", $given), "\\n"; next; }
   my $type = S_ISREG($stat[2]) ? "file" : S_ISDIR($stat[2]) ? "directory" : "other";
@@ -157,9 +222,16 @@ function perlOrShell(
 else sh -c ${shellQuote(shell)} chaos-fallback ${commandLine(shellArguments.map(String))}; fi`;
 }
 
+/** A path without doubled slashes, `/./` or a trailing slash: the same file, spelt as resolution prints it (`..` is kept: it means the parent of what a link points to). */
+export function tidyPath(path: string): string {
+  const tidy = path.replace(/\/{2,}/g, "/").replace(/(\/\.)+(\/|$)/g, "/");
+  return tidy.length > 1 ? tidy.replace(/\/$/, "") : tidy;
+}
+
 /** Shell command printing one stat line per path (see statProgram and statShell). */
 export function statFilesCommand(paths: readonly string[]): string {
-  return perlOrShell(statProgram, paths, statShell, paths);
+  const tidy = paths.map(tidyPath);
+  return perlOrShell(statProgram, tidy, statShell, tidy);
 }
 
 /** Parses statFilesCommand's output strictly: a line that does not parse is an error, never skipped. */
@@ -170,6 +242,7 @@ export function parseFileStats(output: string): StatResult[] {
     .map((line): StatResult => {
       const fields = line.split("\t");
       if (fields[0] === "unsafe") return parseUnsafe(line, fields);
+      if (fields[0] === "untrusted") return parseUntrusted(line, fields);
       if (fields[0] === "missing" && fields.length === 2) {
         const given = decodeHostName(fields[1] ?? "");
         return given.ok ? { status: "missing", given: given.name } : { status: "refused", name: given };
@@ -207,6 +280,40 @@ function parseUnsafe(line: string, fields: string[]): StatResult {
   // A directory chaos cannot read counts as one someone else may change: nothing proves otherwise.
   const why = reason === "unreadable" ? "writable" : (reason as UnsafePath["reason"]);
   return { status: "unsafe", path: path.name, directory: directory.name, reason: why, uid: Number(uid), mode };
+}
+
+function parseUntrusted(line: string, fields: string[]): StatResult {
+  const [, hexGiven = "", hexLink = "", reason = "", hexDirectory = "", uid = "", mode = ""] = fields;
+  if (
+    fields.length !== 7 ||
+    !["link", "owner", "writable", "sticky", "unreadable", "resolved"].includes(reason) ||
+    !/^\d+$/.test(uid) ||
+    !/^[0-7]{1,4}$/.test(mode)
+  )
+    throw new Error(`unexpected output while reading file modes: ${JSON.stringify(line)}`);
+  const [given, link, directory] = [decodeHostName(hexGiven), decodeHostName(hexLink), decodeHostName(hexDirectory)];
+  if (!given.ok) return { status: "refused", name: given };
+  if (!link.ok) return { status: "refused", name: link };
+  if (!directory.ok) return { status: "refused", name: directory };
+  const why = reason === "unreadable" ? "writable" : (reason as UntrustedLink["reason"]);
+  return { status: "untrusted", given: given.name, link: link.name, reason: why, directory: directory.name, uid: Number(uid), mode };
+}
+
+/** Says why a named path that leads through a symlink is refused, and what to do. */
+export function describeUntrustedLink(host: string, untrusted: UntrustedLink): string {
+  if (untrusted.reason === "resolved")
+    return `${host}: ${untrusted.given} leads through a symlink to ${untrusted.link}, and ${host} has no perl to check who made the links on the way; name ${untrusted.link} itself if that is the file meant`;
+  const why =
+    untrusted.reason === "link"
+      ? `belongs to uid ${untrusted.uid}`
+      : `lies in the directory ${untrusted.directory}, which ${
+          {
+            owner: `belongs to uid ${untrusted.uid}`,
+            writable: `is writable by group or others (mode ${untrusted.mode}, owner uid ${untrusted.uid})`,
+            sticky: `is writable by others (mode ${untrusted.mode}) and an entry on the way belongs to another user`,
+          }[untrusted.reason]
+        }`;
+  return `${host}: ${untrusted.given} leads through the symlink ${untrusted.link}, which ${why}: another user chose or can change which file that is. Refusing it; name the file itself if it is the one meant`;
 }
 
 /** Says why a path is refused where perl is missing: which directory, why, and what to do. */

@@ -163,6 +163,20 @@ describe.each(transports)(
       expect(fileState(file)).toEqual(before);
     });
 
+    it("refuses a named path through a symlink (links on the way cannot be checked without perl), naming the file to name instead", async () => {
+      const directory = join(scratch, `${transport}-linked`);
+      mkdirSync(directory, { mode: 0o755 });
+      const file = rootFile(join(directory, "real.conf"), 0o644);
+      const link = join(directory, "link.conf");
+      symlinkSync(file, link);
+      const before = fileState(file);
+      const error = await runInProcess(registry, experiment(targetConfig(), { paths: [link] })).catch((failure: Error) => failure);
+      expect(String(error)).toContain(
+        `${hostName()}: ${link} leads through a symlink to ${file}, and ${hostName()} has no perl to check who made the links on the way; name ${file} itself`,
+      );
+      expect(fileState(file)).toEqual(before);
+    });
+
     it("a service's open file in a directory another user can write is left out and named, and none left refuses", async () => {
       const directory = join(shared, `${transport}-service-logs`);
       asAttacker('mkdir -m 755 "$1"', directory);

@@ -1,7 +1,14 @@
 import { defineSkill, type JsonValue } from "@chaos-agents/core";
 import { z } from "zod";
 import { isCriticalPath } from "../discovery/critical-paths.js";
-import { changeModeCommand, describeUnsafePath, type FileIdentity, parseFileStats, statFilesCommand } from "../host/file-identity.js";
+import {
+  changeModeCommand,
+  describeUnsafePath,
+  describeUntrustedLink,
+  type FileIdentity,
+  parseFileStats,
+  statFilesCommand,
+} from "../host/file-identity.js";
 import { describeRefusal } from "../host/host-names.js";
 import { runSkillScript } from "../host/host-script.js";
 import type { ServerHost } from "../host/server-host.js";
@@ -99,6 +106,7 @@ async function statPaths(host: ServerHost, paths: string[], leftOut?: string[]):
   for (const result of parseFileStats(output)) {
     if (result.status === "missing") refuse(name, `${result.given} does not exist on ${host.key}`);
     if (result.status === "refused") refuse(name, `${host.key}: the path ${describeRefusal(result.name)}; refusing to act on it`);
+    if (result.status === "untrusted") refuse(name, describeUntrustedLink(host.key, result));
     if (result.status === "unsafe") {
       if (!leftOut) refuse(name, describeUnsafePath(host.key, result));
       unsafe.push(describeUnsafePath(host.key, result));
