@@ -44,6 +44,7 @@ export {
   type RollbackReport,
   type SkillReport,
 } from "./engine/report.js";
+export { counted, formatMetrics, statusInWords } from "./engine/report-words.js";
 export { rollBackSteps } from "./engine/roll-back-steps.js";
 export { type RunExperimentOptions, runExperiment } from "./engine/run-experiment.js";
 export {
@@ -65,7 +66,7 @@ export {
   eventSchemaVersion,
   eventsJsonSchema,
 } from "./events/chaos-event.js";
-export { createConsoleSink, formatMetrics } from "./events/console-sink.js";
+export { createConsoleSink } from "./events/console-sink.js";
 export { EventBus, type EventSink } from "./events/event-bus.js";
 export { createJsonLinesSink } from "./events/json-lines-sink.js";
 export type { Logger } from "./events/logger.js";

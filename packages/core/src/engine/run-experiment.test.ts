@@ -50,6 +50,7 @@ describe("runExperiment", () => {
       "skill_planned",
       "skill_injected",
       "hold_started",
+      "rollback_started",
       "rollback_step_done",
       "rollback_step_done",
       "rollback_step_done",
