@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { createTestDatabase, makeTempDirectory } from "@chaos-agents/testing";
 import pg from "pg";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { ownerState } from "../engine/experiment-owner.js";
 import type { ExperimentOwner, Journal } from "./journal.js";
 import { openPostgresJournal, withDurableCommits } from "./postgres-journal.js";
 import { openSqliteJournal } from "./sqlite-journal.js";
@@ -283,6 +284,45 @@ describe("postgres journal", () => {
       const fallback = await plain.query("SELECT current_setting('synchronous_commit') AS commit");
       await plain.end();
       expect(fallback.rows[0].commit).toBe("off"); // so the test above could fail
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("judges heartbeats by the database server's clock, so a daemon whose clock is an hour off still sees a live owner alive", async () => {
+    const database = await createTestDatabase("postgres");
+    try {
+      const owner = { host: "elsewhere.invalid", pid: 7, start: "s" };
+      const writer = await openPostgresJournal(database.url);
+      await writer.beginExperiment(experiment("skewed", owner));
+      expect(await writer.heartbeat("skewed", owner)).toBe(true);
+      await writer.claimScheduledRun({
+        experimentName: "x",
+        scheduledAt: "2026-11-30T02:00:00.000Z",
+        identity: "db",
+        owner,
+        lapseMs: 30_000,
+      });
+      vi.useFakeTimers({ toFake: ["Date"] });
+      try {
+        for (const skew of [3_600_000, -3_600_000]) {
+          vi.setSystemTime(new Date(Date.now() + skew)); // this "machine's" clock is an hour off
+          const record = await writer.experiment("skewed");
+          expect(ownerState(owner, record?.heartbeatAt)).toBe("alive");
+          const [run] = await writer.scheduledRuns(1);
+          expect(ownerState(run!.owner, run!.heartbeatAt)).toBe("alive");
+          const other = { ...owner, host: "other.invalid" };
+          const claim = { experimentName: "x", scheduledAt: "2026-11-30T02:00:01.000Z", identity: "db", owner: other, lapseMs: 30_000 };
+          expect(await writer.claimScheduledRun(claim)).toMatchObject({ claimed: false, kind: "overlap" });
+          vi.setSystemTime(new Date(Date.now() - skew));
+        }
+      } finally {
+        vi.useRealTimers();
+      }
+      // …and a heartbeat older than the lapse on the server's clock is gone, whatever this clock says.
+      await database.execute("UPDATE chaos_journal.experiments SET heartbeat_at = clock_timestamp() - interval '40 seconds'");
+      expect(ownerState(owner, (await writer.experiment("skewed"))?.heartbeatAt)).toBe("gone");
+      await writer.close();
     } finally {
       await database.drop();
     }

@@ -68,7 +68,7 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
       await query(
         `INSERT INTO ${s}.experiments (id, name, target, identity, target_config, config_file, config_hash, plugins, started_at, deadline, status,
                                       owner_host, owner_pid, owner_start, heartbeat_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'running', $11, $12, $13, $14)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'running', $11, $12, $13, CASE WHEN $11::text IS NULL THEN NULL ELSE clock_timestamp() END)`,
         [
           record.id,
           record.name,
@@ -83,20 +83,19 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
           record.owner?.host ?? null,
           record.owner?.pid ?? null,
           record.owner?.start ?? null,
-          record.owner ? new Date().toISOString() : null,
         ],
       );
     },
     async heartbeat(experimentId, owner) {
-      const sql = `UPDATE ${s}.experiments SET heartbeat_at = $1 WHERE id = $2 AND ${ownerMatches(3)}`;
-      return (await changed(sql, [new Date().toISOString(), experimentId, owner.host, owner.pid, owner.start])) === 1;
+      const sql = `UPDATE ${s}.experiments SET heartbeat_at = clock_timestamp() WHERE id = $1 AND ${ownerMatches(2)}`;
+      return (await changed(sql, [experimentId, owner.host, owner.pid, owner.start])) === 1;
     },
     async claimExperiment(experimentId, expected, claimant) {
       // One UPDATE compares and swaps: a second concurrent claim waits for the first's row lock,
       // then re-reads the row, finds the owner changed, and updates nothing.
-      const sql = `UPDATE ${s}.experiments SET owner_host = $1, owner_pid = $2, owner_start = $3, heartbeat_at = $4, status = 'running'
-                    WHERE id = $5 AND ${ownerMatches(6)}`;
-      const values = [claimant.host, claimant.pid, claimant.start, new Date().toISOString(), experimentId];
+      const sql = `UPDATE ${s}.experiments SET owner_host = $1, owner_pid = $2, owner_start = $3, heartbeat_at = clock_timestamp(), status = 'running'
+                    WHERE id = $4 AND ${ownerMatches(5)}`;
+      const values = [claimant.host, claimant.pid, claimant.start, experimentId];
       return (await changed(sql, [...values, expected?.host ?? null, expected?.pid ?? null, expected?.start ?? null])) === 1;
     },
     async recordStep(experimentId, skill, undo) {
@@ -128,9 +127,11 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
       await query(`UPDATE ${s}.experiments SET report_path = $1 WHERE id = $2`, [path, experimentId]);
     },
     history: async (limit) =>
-      (await query<ExperimentRow>(`SELECT * FROM ${s}.experiments ORDER BY started_at DESC, seq DESC LIMIT $1`, [limit])).map(toExperiment),
+      (
+        await query<ExperimentRow>(`SELECT ${experimentColumns} FROM ${s}.experiments ORDER BY started_at DESC, seq DESC LIMIT $1`, [limit])
+      ).map(toExperiment),
     async experiment(experimentId) {
-      const [row] = await query<ExperimentRow>(`SELECT * FROM ${s}.experiments WHERE id = $1`, [experimentId]);
+      const [row] = await query<ExperimentRow>(`SELECT ${experimentColumns} FROM ${s}.experiments WHERE id = $1`, [experimentId]);
       return row && toExperiment(row);
     },
     pendingSteps: async (experimentId) =>
@@ -142,7 +143,7 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
     unfinishedExperiments: async () =>
       (
         await query<ExperimentRow>(
-          `SELECT * FROM ${s}.experiments e WHERE e.status != 'finished'
+          `SELECT ${experimentColumns} FROM ${s}.experiments e WHERE e.status != 'finished'
               OR EXISTS (SELECT 1 FROM ${s}.steps st WHERE st.experiment_id = e.id AND st.status != 'done')
            ORDER BY e.started_at, e.seq`,
         )
@@ -176,19 +177,18 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
           claim.experimentName,
           claim.scheduledAt,
         ]);
-        const staleBefore = new Date(Date.now() - claim.lapseMs).toISOString();
         const busy = await client.query<HeldRow>(
-          `${held} WHERE finished_at IS NULL AND heartbeat_at > $1 AND (experiment_name = $2 OR identity = $3) ORDER BY scheduled_at LIMIT 1`,
-          [staleBefore, claim.experimentName, claim.identity],
+          `${held} WHERE finished_at IS NULL AND heartbeat_at > clock_timestamp() - make_interval(secs => $1 / 1000.0)
+              AND (experiment_name = $2 OR identity = $3) ORDER BY scheduled_at LIMIT 1`,
+          [claim.lapseMs, claim.experimentName, claim.identity],
         );
         const result = claimRefusal(claim, toHeld(taken.rows[0]), toHeld(busy.rows[0]));
         if (!result.claimed) return result;
-        const now = new Date().toISOString();
         // ON CONFLICT: the primary key is the last word even if the lock were ever bypassed.
         const inserted = await client.query(
           `INSERT INTO ${s}.scheduled_runs (experiment_name, scheduled_at, identity, owner_host, owner_pid, owner_start, claimed_at, heartbeat_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING`,
-          [claim.experimentName, claim.scheduledAt, claim.identity, claim.owner.host, claim.owner.pid, claim.owner.start, now],
+           VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp(), clock_timestamp()) ON CONFLICT DO NOTHING`,
+          [claim.experimentName, claim.scheduledAt, claim.identity, claim.owner.host, claim.owner.pid, claim.owner.start],
         );
         return inserted.rowCount === 1
           ? result
@@ -196,8 +196,7 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
       });
     },
     heartbeatScheduledRuns: (owner) =>
-      changed(`UPDATE ${s}.scheduled_runs SET heartbeat_at = $1 WHERE finished_at IS NULL AND ${ownerMatches(2)}`, [
-        new Date().toISOString(),
+      changed(`UPDATE ${s}.scheduled_runs SET heartbeat_at = clock_timestamp() WHERE finished_at IS NULL AND ${ownerMatches(1)}`, [
         owner.host,
         owner.pid,
         owner.start,
@@ -209,9 +208,12 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
       );
     },
     scheduledRuns: async (limit) =>
-      (await query<ScheduledRunRow>(`SELECT * FROM ${s}.scheduled_runs ORDER BY scheduled_at DESC, experiment_name LIMIT $1`, [limit])).map(
-        toScheduledRun,
-      ),
+      (
+        await query<ScheduledRunRow>(
+          `SELECT *, ${heartbeatAge} FROM ${s}.scheduled_runs ORDER BY scheduled_at DESC, experiment_name LIMIT $1`,
+          [limit],
+        )
+      ).map(toScheduledRun),
     close: () => pool.end(),
   };
 }
@@ -266,6 +268,7 @@ interface ExperimentRow {
   owner_pid: number | null;
   owner_start: string | null;
   heartbeat_at: Date | null;
+  heartbeat_age_ms: number | null;
   outcome: string | null;
   report_path: string | null;
 }
@@ -293,11 +296,21 @@ interface ScheduledRunRow extends HeldRow {
   identity: string;
   claimed_at: Date;
   heartbeat_at: Date;
+  heartbeat_age_ms: number | null;
   experiment_id: string | null;
   finished_at: Date | null;
 }
 
 const iso = (value: Date) => value.toISOString();
+
+/**
+ * Heartbeats are written with the database server's clock and read back as an age on that same
+ * clock, then placed on this machine's clock (now − age): daemons on machines whose clocks
+ * disagree still judge a lapse alike, since only the server's clock ever measured it.
+ */
+const heartbeatAge = "(extract(epoch FROM clock_timestamp() - heartbeat_at) * 1000)::float8 AS heartbeat_age_ms";
+const experimentColumns = `*, ${heartbeatAge}`;
+const heartbeatOnThisClock = (ageMs: number | null) => (ageMs === null ? undefined : new Date(Date.now() - ageMs).toISOString());
 
 function toExperiment(row: ExperimentRow): ExperimentRecord {
   return {
@@ -317,7 +330,7 @@ function toExperiment(row: ExperimentRow): ExperimentRecord {
       row.owner_host !== null && row.owner_pid !== null
         ? { host: row.owner_host, pid: row.owner_pid, start: row.owner_start ?? "" }
         : undefined,
-    heartbeatAt: row.heartbeat_at ? iso(row.heartbeat_at) : undefined,
+    heartbeatAt: heartbeatOnThisClock(row.heartbeat_age_ms),
     outcome: row.outcome ?? undefined,
     reportPath: row.report_path ?? undefined,
   };
@@ -353,7 +366,7 @@ function toScheduledRun(row: ScheduledRunRow): ScheduledRunRecord {
     identity: row.identity,
     owner: { host: row.owner_host, pid: row.owner_pid, start: row.owner_start },
     claimedAt: iso(row.claimed_at),
-    heartbeatAt: iso(row.heartbeat_at),
+    heartbeatAt: heartbeatOnThisClock(row.heartbeat_age_ms) ?? iso(row.heartbeat_at),
     experimentId: row.experiment_id ?? undefined,
     finishedAt: row.finished_at ? iso(row.finished_at) : undefined,
   };
