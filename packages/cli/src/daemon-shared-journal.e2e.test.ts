@@ -273,6 +273,15 @@ describe("daemons sharing a PostgreSQL journal", () => {
       expect(result.stderr).toContain("Put the journal on another database server");
       expect(existsSync(paths.pidFile("refused"))).toBe(false);
     }
+    // `chaos run` refuses it too, before any change.
+    const runFile = join(temp.path, `run-${counter}.yaml`);
+    writeFileSync(
+      runFile,
+      `experiments:\n  - { name: once, target: database, target_config: { connection_url: "${attacked.url}", db_type: postgres }, skills: [${writes}] }\n`,
+    );
+    const refusedRun = await runChaos(["run", runFile, "--journal", sameServer]);
+    expect(refusedRun.exitCode, refusedRun.stderr).toBe(3);
+    expect(refusedRun.stderr).toContain(`experiments.0 (once) attacks database ${attacked.name} on the same server as the journal`);
     const schemas = await attacked.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'chaos_journal'");
     expect(schemas).toEqual([]);
   });

@@ -16,8 +16,8 @@ import { type CommandIo, createEventBus, type GlobalOptions } from "../command-c
 import { DaemonMetrics, serveMetrics } from "../daemon/daemon-metrics.js";
 import { DaemonScheduler, type LoadedSchedule } from "../daemon/daemon-scheduler.js";
 import { takeOverDeadOwners } from "../daemon/daemon-takeover.js";
-import { refuseJournalOnAttackedServer } from "../daemon/journal-placement.js";
 import { acquirePidFile } from "../daemon/pid-file.js";
+import { refuseJournalOnAttackedServer } from "./journal-placement.js";
 import { loadConfigForCommand } from "./load-config-for-command.js";
 import { openJournalForCommand } from "./open-journal.js";
 import { recoverWithConfigFiles } from "./recover.js";
@@ -40,7 +40,7 @@ export async function daemon(file: string, options: DaemonOptions, io: CommandIo
   const schedules = daemonForm(file, loaded.config);
   // --journal, then the file's settings.journal, then CHAOS_JOURNAL and the default file.
   const journalLocation = options.journal ?? schedules.settings.journal ?? defaultJournalPath(io.env);
-  await refuseJournalOnAttackedServer(journalLocation, schedules, file);
+  await refuseJournalOnAttackedServer(journalLocation, scheduledExperiments(schedules), file);
   const stateDirectory = stateDirectoryOf(journalLocation, io.env);
   const pidFile = acquirePidFile(options.pidFile ?? join(stateDirectory, "daemon.pid"));
   let journal: Awaited<ReturnType<typeof openJournalForCommand>>;
@@ -69,7 +69,7 @@ export async function daemon(file: string, options: DaemonOptions, io: CommandIo
     try {
       const next = await loadConfigFile(file, { registry, env: io.env });
       const nextSchedules = daemonForm(file, next.config);
-      await refuseJournalOnAttackedServer(journalLocation, nextSchedules, file);
+      await refuseJournalOnAttackedServer(journalLocation, scheduledExperiments(nextSchedules), file);
       if ((nextSchedules.settings.journal ?? journalLocation) !== journalLocation && !options.journal) {
         log.warn(`SIGHUP: settings.journal changed; the journal stays ${journal.location} until the daemon restarts`);
       }
@@ -129,6 +129,10 @@ export async function daemon(file: string, options: DaemonOptions, io: CommandIo
     await journal.close();
     pidFile.release();
   }
+}
+
+function scheduledExperiments(file: DaemonFile) {
+  return file.experiments.map((entry, index) => ({ path: `experiments.${index}.experiment`, experiment: entry.experiment }));
 }
 
 function scheduleOf(file: DaemonFile, loaded: LoadedConfig): LoadedSchedule {

@@ -12,6 +12,7 @@ import {
 } from "@chaos-agents/core";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
+import { refuseJournalOnAttackedServer } from "./journal-placement.js";
 import { loadConfigForCommand } from "./load-config-for-command.js";
 import { openJournalForCommand } from "./open-journal.js";
 
@@ -34,11 +35,20 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
     });
   }
   const journalPath = defaultJournalPath(io.env, options.journal);
+  const chosen = chosenExperiments(loaded.config.experiments, options.experiment, file);
+  if (!options.dryRun) {
+    const experiments = loaded.config.experiments;
+    await refuseJournalOnAttackedServer(
+      journalPath,
+      chosen.map((experiment) => ({ path: `experiments.${experiments.indexOf(experiment)}`, experiment })),
+      file,
+    );
+  }
   const journal = await openJournalForCommand(journalPath, io.env);
   const events = createEventBus(options, io);
   const reports: ExperimentReport[] = [];
   try {
-    for (const experiment of chosenExperiments(loaded.config.experiments, options.experiment, file)) {
+    for (const experiment of chosen) {
       if (io.signal?.aborted) break;
       reports.push(
         await runExperiment(experiment, {

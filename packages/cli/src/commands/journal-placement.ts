@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { ChaosError, type DaemonFile, ExitCode, isPostgresJournalUrl, redactText } from "@chaos-agents/core";
+import { ChaosError, ExitCode, isPostgresJournalUrl, type ParsedExperiment, redactText } from "@chaos-agents/core";
 
 const defaultPorts: Record<string, number> = { postgres: 5432, postgresql: 5432, mysql: 3306, mariadb: 3306 };
 
@@ -15,12 +15,15 @@ interface ServerAddress {
  * and undo them. The same server is refused even for another database on it, since such faults
  * are server-wide. Host names are resolved, so `localhost` and `127.0.0.1` are one server.
  */
-export async function refuseJournalOnAttackedServer(journalLocation: string, file: DaemonFile, fileName: string): Promise<void> {
+export async function refuseJournalOnAttackedServer(
+  journalLocation: string,
+  experiments: { path: string; experiment: ParsedExperiment }[],
+  fileName: string,
+): Promise<void> {
   if (!isPostgresJournalUrl(journalLocation)) return;
   const journal = await serverOf(journalLocation);
   if (!journal) return;
-  for (const [index, entry] of file.experiments.entries()) {
-    const { experiment } = entry;
+  for (const { path, experiment } of experiments) {
     if (experiment.target !== "database") continue;
     const url = experiment.target_config.connection_url;
     if (typeof url !== "string") continue;
@@ -28,8 +31,8 @@ export async function refuseJournalOnAttackedServer(journalLocation: string, fil
     if (!target || target.port !== journal.port || ![...target.addresses].some((address) => journal.addresses.has(address))) continue;
     const same = target.database === journal.database ? "the very database" : `database ${target.database} on the same server`;
     throw new ChaosError(
-      `${fileName}: experiments.${index}.experiment (${experiment.name}) attacks ${same} as the journal ${redactText(journalLocation)}; ` +
-        "its faults could lose the undo data that must repair them. Put the journal on another database server (settings.journal or --journal)",
+      `${fileName}: ${path} (${experiment.name}) attacks ${same} as the journal ${redactText(journalLocation)}; ` +
+        "its faults could lose the undo data that must repair them. Put the journal on another database server (--journal, CHAOS_JOURNAL or a daemon's settings.journal)",
       { exitCode: ExitCode.invalidConfig },
     );
   }
