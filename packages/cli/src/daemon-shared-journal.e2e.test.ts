@@ -116,6 +116,27 @@ function onceIn(secondsAhead: number): string {
   return `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
 }
 
+/**
+ * Two daemons sharing a fresh journal, on a schedule that fires once, 12 s from now, a one-hour
+ * experiment: resolves once one of them holds it. `hostnames` puts each on a "machine" of its own.
+ */
+async function twoDaemonsOnOneHeldRun(hostnames: [string, string] | [] = []) {
+  const before = await databaseState(attacked.url, "postgres");
+  const journalUrl = await journalDatabase();
+  const paths = daemonFiles();
+  const held = `  - experiment: { name: held, target_alias: shop, duration: "1h", skills: [${writes}] }
+    schedule: "${onceIn(12)}"
+    timezone: UTC
+`;
+  writeFileSync(paths.config, daemonYaml(paths.reports, held));
+  const daemons = (["a", "b"] as const).map((which, index) =>
+    startDaemon(paths.config, paths.pidFile(which), journalUrl, hostnames[index]),
+  );
+  const holder = await Promise.any(daemons.map((daemon) => daemon.waitFor('"type":"hold_started"', 60_000).then(() => daemon)));
+  const survivor = daemons.find((daemon) => daemon !== holder)!;
+  return { before, journalUrl, holder, survivor, hostOf: (daemon: ChaosProcess) => hostnames[daemons.indexOf(daemon)] };
+}
+
 describe("daemons sharing a PostgreSQL journal", () => {
   it("two daemons on one schedule firing every second never run the same scheduled run twice, nor two runs on the target at once", async () => {
     const before = await databaseState(attacked.url, "postgres");
@@ -176,23 +197,7 @@ describe("daemons sharing a PostgreSQL journal", () => {
   });
 
   it("kill -9 of the daemon running an experiment: the other one takes it over and rolls it back exactly", async () => {
-    const before = await databaseState(attacked.url, "postgres");
-    const journalUrl = await journalDatabase();
-    const paths = daemonFiles();
-    writeFileSync(
-      paths.config,
-      daemonYaml(
-        paths.reports,
-        `  - experiment: { name: held, target_alias: shop, duration: "1h", skills: [${writes}] }
-    schedule: "${onceIn(12)}"
-    timezone: UTC
-`,
-      ),
-    );
-    const first = startDaemon(paths.config, paths.pidFile("a"), journalUrl);
-    const second = startDaemon(paths.config, paths.pidFile("b"), journalUrl);
-    const holder = await Promise.any([first, second].map((daemon) => daemon.waitFor('"type":"hold_started"', 60_000).then(() => daemon)));
-    const survivor = holder === first ? second : first;
+    const { before, journalUrl, holder, survivor } = await twoDaemonsOnOneHeldRun();
     expect(await databaseState(attacked.url, "postgres")).not.toEqual(before);
     const [running] = await journalRows(journalUrl, "SELECT id, owner_pid, status FROM chaos_journal.experiments");
     expect(running).toMatchObject({ owner_pid: holder.child.pid, status: "running" });
@@ -216,26 +221,10 @@ describe("daemons sharing a PostgreSQL journal", () => {
   it.skipIf(process.getuid?.() !== 0)(
     "a daemon on another host killed -9: its experiment is taken over only once its heartbeat lapsed, then rolled back exactly",
     async () => {
-      const before = await databaseState(attacked.url, "postgres");
-      const journalUrl = await journalDatabase();
-      const paths = daemonFiles();
-      writeFileSync(
-        paths.config,
-        daemonYaml(
-          paths.reports,
-          `  - experiment: { name: held, target_alias: shop, duration: "1h", skills: [${writes}] }
-    schedule: "${onceIn(12)}"
-    timezone: UTC
-`,
-        ),
-      );
       // Two machines to chaos: neither can look at the other's processes, only at its heartbeat.
-      const first = startDaemon(paths.config, paths.pidFile("a"), journalUrl, "chaos-machine-a");
-      const second = startDaemon(paths.config, paths.pidFile("b"), journalUrl, "chaos-machine-b");
-      const holder = await Promise.any([first, second].map((daemon) => daemon.waitFor('"type":"hold_started"', 60_000).then(() => daemon)));
-      const survivor = holder === first ? second : first;
+      const { before, journalUrl, holder, survivor, hostOf } = await twoDaemonsOnOneHeldRun(["chaos-machine-a", "chaos-machine-b"]);
       const [running] = await journalRows(journalUrl, "SELECT id, owner_host, owner_pid FROM chaos_journal.experiments");
-      expect(running).toMatchObject({ owner_host: holder === first ? "chaos-machine-a" : "chaos-machine-b", owner_pid: holder.child.pid });
+      expect(running).toMatchObject({ owner_host: hostOf(holder), owner_pid: holder.child.pid });
 
       holder.child.kill("SIGKILL");
       await holder.done;

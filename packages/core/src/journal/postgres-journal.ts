@@ -1,7 +1,16 @@
 import type { Pool, PoolClient } from "pg";
-import type { JsonValue } from "../json.js";
 import { redactSecrets, redactText } from "../redact.js";
-import type { ExperimentRecord, ExperimentRecordStatus, Journal, ScheduledRunRecord, StepRecord } from "./journal.js";
+import type { Journal } from "./journal.js";
+import {
+  type ExperimentRow,
+  type HeldRow,
+  type ScheduledRunRow,
+  type StepRow,
+  toExperiment,
+  toHeld,
+  toScheduledRun,
+  toStep,
+} from "./journal-rows.js";
 import { journalMigrations, journalSchema } from "./postgres-journal-schema.js";
 import { claimRefusal } from "./scheduled-run-claims.js";
 
@@ -23,11 +32,19 @@ export function isPostgresJournalUrl(location: string): boolean {
 export async function openPostgresJournal(url: string): Promise<Journal> {
   const location = redactText(url);
   const { default: pg } = await import("pg");
+  const parseTimestamp = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ) as (text: string) => Date;
   const pool: Pool = new pg.Pool({
     ...withDurableCommits(url),
     max: 4,
     connectionTimeoutMillis: 15_000,
     application_name: "chaos-agents journal",
+    // Timestamps as ISO text, as SQLite keeps them, so both stores share one row mapping.
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === pg.types.builtins.TIMESTAMPTZ
+          ? (text: string) => parseTimestamp(text).toISOString()
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
   });
   // An idle connection the server dropped must not end the process; the next query reconnects.
   pool.on("error", () => undefined);
@@ -128,11 +145,16 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
     },
     history: async (limit) =>
       (
-        await query<ExperimentRow>(`SELECT ${experimentColumns} FROM ${s}.experiments ORDER BY started_at DESC, seq DESC LIMIT $1`, [limit])
-      ).map(toExperiment),
+        await query<ExperimentRow & HeartbeatAge>(
+          `SELECT ${experimentColumns} FROM ${s}.experiments ORDER BY started_at DESC, seq DESC LIMIT $1`,
+          [limit],
+        )
+      ).map((row) => withServerHeartbeat(toExperiment(row), row)),
     async experiment(experimentId) {
-      const [row] = await query<ExperimentRow>(`SELECT ${experimentColumns} FROM ${s}.experiments WHERE id = $1`, [experimentId]);
-      return row && toExperiment(row);
+      const [row] = await query<ExperimentRow & HeartbeatAge>(`SELECT ${experimentColumns} FROM ${s}.experiments WHERE id = $1`, [
+        experimentId,
+      ]);
+      return row && withServerHeartbeat(toExperiment(row), row);
     },
     pendingSteps: async (experimentId) =>
       (await query<StepRow>(`SELECT * FROM ${s}.steps WHERE experiment_id = $1 AND status != 'done' ORDER BY id DESC`, [experimentId])).map(
@@ -142,12 +164,12 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
       (await query<StepRow>(`SELECT * FROM ${s}.steps WHERE experiment_id = $1 ORDER BY id`, [experimentId])).map(toStep),
     unfinishedExperiments: async () =>
       (
-        await query<ExperimentRow>(
+        await query<ExperimentRow & HeartbeatAge>(
           `SELECT ${experimentColumns} FROM ${s}.experiments e WHERE e.status != 'finished'
               OR EXISTS (SELECT 1 FROM ${s}.steps st WHERE st.experiment_id = e.id AND st.status != 'done')
            ORDER BY e.started_at, e.seq`,
         )
-      ).map(toExperiment),
+      ).map((row) => withServerHeartbeat(toExperiment(row), row)),
     prune(retention, now = new Date()) {
       const before = (milliseconds: number) => new Date(now.getTime() - milliseconds).toISOString();
       return transaction(async (client) => {
@@ -209,11 +231,11 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
     },
     scheduledRuns: async (limit) =>
       (
-        await query<ScheduledRunRow>(
+        await query<ScheduledRunRow & HeartbeatAge>(
           `SELECT *, ${heartbeatAge} FROM ${s}.scheduled_runs ORDER BY scheduled_at DESC, experiment_name LIMIT $1`,
           [limit],
         )
-      ).map(toScheduledRun),
+      ).map((row) => withServerHeartbeat(toScheduledRun(row), row)),
     close: () => pool.end(),
   };
 }
@@ -251,58 +273,6 @@ async function migrate(transaction: <T>(work: (client: PoolClient) => Promise<T>
   });
 }
 
-interface ExperimentRow {
-  id: string;
-  name: string;
-  target: string;
-  identity: string;
-  target_config: string;
-  config_file: string | null;
-  config_hash: string | null;
-  plugins: string;
-  started_at: Date;
-  deadline: Date;
-  status: string;
-  finished_at: Date | null;
-  owner_host: string | null;
-  owner_pid: number | null;
-  owner_start: string | null;
-  heartbeat_at: Date | null;
-  heartbeat_age_ms: number | null;
-  outcome: string | null;
-  report_path: string | null;
-}
-
-interface StepRow {
-  id: string;
-  experiment_id: string;
-  skill: string;
-  undo: string;
-  status: string;
-  error: string | null;
-  conflicts: string | null;
-  created_at: Date;
-}
-
-interface HeldRow {
-  experiment_name: string;
-  scheduled_at: Date;
-  owner_host: string;
-  owner_pid: number;
-  owner_start: string;
-}
-
-interface ScheduledRunRow extends HeldRow {
-  identity: string;
-  claimed_at: Date;
-  heartbeat_at: Date;
-  heartbeat_age_ms: number | null;
-  experiment_id: string | null;
-  finished_at: Date | null;
-}
-
-const iso = (value: Date) => value.toISOString();
-
 /**
  * Heartbeats are written with the database server's clock and read back as an age on that same
  * clock, then placed on this machine's clock (now − age): daemons on machines whose clocks
@@ -312,62 +282,11 @@ const heartbeatAge = "(extract(epoch FROM clock_timestamp() - heartbeat_at) * 10
 const experimentColumns = `*, ${heartbeatAge}`;
 const heartbeatOnThisClock = (ageMs: number | null) => (ageMs === null ? undefined : new Date(Date.now() - ageMs).toISOString());
 
-function toExperiment(row: ExperimentRow): ExperimentRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    target: row.target as ExperimentRecord["target"],
-    identity: row.identity,
-    targetConfig: JSON.parse(row.target_config) as JsonValue,
-    configFile: row.config_file ?? undefined,
-    configHash: row.config_hash ?? undefined,
-    plugins: JSON.parse(row.plugins) as string[],
-    startedAt: iso(row.started_at),
-    deadline: iso(row.deadline),
-    status: row.status as ExperimentRecordStatus,
-    finishedAt: row.finished_at ? iso(row.finished_at) : undefined,
-    owner:
-      row.owner_host !== null && row.owner_pid !== null
-        ? { host: row.owner_host, pid: row.owner_pid, start: row.owner_start ?? "" }
-        : undefined,
-    heartbeatAt: heartbeatOnThisClock(row.heartbeat_age_ms),
-    outcome: row.outcome ?? undefined,
-    reportPath: row.report_path ?? undefined,
-  };
+/** What PostgreSQL adds to a row: the heartbeat's age on the server's clock. */
+interface HeartbeatAge {
+  heartbeat_age_ms: number | null;
 }
 
-function toStep(row: StepRow): StepRecord {
-  return {
-    id: Number(row.id),
-    experimentId: row.experiment_id,
-    skill: row.skill,
-    undo: JSON.parse(row.undo) as JsonValue,
-    status: row.status as StepRecord["status"],
-    error: row.error ?? undefined,
-    conflicts: row.conflicts ? (JSON.parse(row.conflicts) as string[]) : undefined,
-    createdAt: iso(row.created_at),
-  };
-}
-
-function toHeld(row: HeldRow | undefined) {
-  return (
-    row && {
-      experimentName: row.experiment_name,
-      scheduledAt: iso(row.scheduled_at),
-      owner: { host: row.owner_host, pid: row.owner_pid, start: row.owner_start },
-    }
-  );
-}
-
-function toScheduledRun(row: ScheduledRunRow): ScheduledRunRecord {
-  return {
-    experimentName: row.experiment_name,
-    scheduledAt: iso(row.scheduled_at),
-    identity: row.identity,
-    owner: { host: row.owner_host, pid: row.owner_pid, start: row.owner_start },
-    claimedAt: iso(row.claimed_at),
-    heartbeatAt: heartbeatOnThisClock(row.heartbeat_age_ms) ?? iso(row.heartbeat_at),
-    experimentId: row.experiment_id ?? undefined,
-    finishedAt: row.finished_at ? iso(row.finished_at) : undefined,
-  };
+function withServerHeartbeat<Record extends { heartbeatAt?: string }>(record: Record, row: HeartbeatAge): Record {
+  return { ...record, heartbeatAt: heartbeatOnThisClock(row.heartbeat_age_ms) ?? record.heartbeatAt };
 }
