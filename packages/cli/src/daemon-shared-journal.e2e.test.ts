@@ -192,6 +192,19 @@ describe("daemons sharing a PostgreSQL journal", () => {
       JSON.stringify(await journalRows(journalUrl, "SELECT * FROM chaos_journal.experiments")),
       JSON.stringify(await journalRows(journalUrl, "SELECT * FROM chaos_journal.steps")),
     ].join("\n");
+    // The other commands read the shared journal through the same URL.
+    const status = await runChaos(["status", "--journal", journalUrl]);
+    expect(status.stdout).toContain("no running or unfinished experiments");
+    const history = await runChaos(["history", "--journal", journalUrl, "--limit", "1000", "--output", "json"]);
+    const listed = history.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; experimentId: string; outcome: string })
+      .filter((entry) => entry.type === "history_entry");
+    expect(listed.map((entry) => `${entry.experimentId} ${entry.outcome}`).sort()).toEqual(
+      reports.map((report) => `${report.experimentId} ${report.status}`).sort(),
+    );
+    expect(status.stderr + history.stdout + history.stderr).not.toContain(journalPassword);
     expect(everything).toContain("journal postgres://postgres:***@127.0.0.1"); // the start-up line names it, masked
     expect(everything).not.toContain(journalPassword);
   });
