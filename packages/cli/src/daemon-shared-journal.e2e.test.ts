@@ -78,20 +78,28 @@ function daemonFiles() {
   };
 }
 
-/** The daemon file: the journal comes from the environment (`${CHAOS_TEST_JOURNAL}`), never written in the file. */
+/**
+ * The daemon file: the journal URL and the target's password come from each daemon's environment
+ * (`${…}`), never written in the file (the test server trusts any password, so any works).
+ */
 function daemonYaml(reports: string, experiments: string): string {
+  const withPassword = attacked.url.replace("postgres@", "postgres:${SHOP_PASSWORD}@");
   return `settings: { max_concurrent: 2, report_dir: "${reports}", journal: "\${CHAOS_TEST_JOURNAL}" }
 targets:
-  shop: { target: database, target_config: { connection_url: "${attacked.url}", db_type: postgres } }
+  shop: { target: database, target_config: { connection_url: "${withPassword}", db_type: postgres } }
 experiments:
 ${experiments}`;
 }
+
+/** The attacked database's password in each daemon's environment: never in the journal or output. */
+const shopPassword = "Sh0p-s3cret-pw";
+const daemonEnvironment = (journalUrl: string) => ({ CHAOS_TEST_JOURNAL: journalUrl, SHOP_PASSWORD: shopPassword });
 
 const writes = "{ skill_name: db.insert_load, params: { rows_per_table: 20, tables: [customers] } }";
 
 /** A daemon; with `hostname`, as if on another machine (a UTS namespace of its own). */
 function startDaemon(config: string, pidFile: string, journalUrl: string, hostname?: string): ChaosProcess {
-  const daemon = startChaos(["daemon", config, "--pid-file", pidFile], { CHAOS_TEST_JOURNAL: journalUrl }, undefined, { hostname });
+  const daemon = startChaos(["daemon", config, "--pid-file", pidFile], daemonEnvironment(journalUrl), undefined, { hostname });
   daemons.push(daemon);
   return daemon;
 }
@@ -207,6 +215,8 @@ describe("daemons sharing a PostgreSQL journal", () => {
     expect(status.stderr + history.stdout + history.stderr).not.toContain(journalPassword);
     expect(everything).toContain("journal postgres://postgres:***@127.0.0.1"); // the start-up line names it, masked
     expect(everything).not.toContain(journalPassword);
+    expect(everything).not.toContain(shopPassword);
+    expect(journaled[0]?.target_config).toContain("postgres:***@127.0.0.1");
   });
 
   it("kill -9 of the daemon running an experiment: the other one takes it over and rolls it back exactly", async () => {
@@ -269,7 +279,7 @@ describe("daemons sharing a PostgreSQL journal", () => {
       [attacked.url, "attacks the very database as the journal"],
       [sameServer, `attacks database ${attacked.name} on the same server as the journal`],
     ] as const) {
-      const result = await runChaos(["daemon", paths.config, "--pid-file", paths.pidFile("refused")], { CHAOS_TEST_JOURNAL: journal });
+      const result = await runChaos(["daemon", paths.config, "--pid-file", paths.pidFile("refused")], daemonEnvironment(journal));
       expect(result.exitCode, result.stderr).toBe(3);
       expect(result.stderr).toContain(`experiments.0.experiment (writes) ${says}`);
       expect(result.stderr).toContain("Put the journal on another database server");
@@ -298,7 +308,9 @@ describe("daemon SIGHUP", () => {
 `;
     const firstText = daemonYaml(paths.reports, entry("300ms")).replace(', journal: "${CHAOS_TEST_JOURNAL}"', "");
     writeFileSync(paths.config, firstText);
-    const daemon = startChaos(["daemon", paths.config, "--pid-file", paths.pidFile("hup"), "--journal", journal]);
+    const daemon = startChaos(["daemon", paths.config, "--pid-file", paths.pidFile("hup"), "--journal", journal], {
+      SHOP_PASSWORD: shopPassword,
+    });
     daemons.push(daemon);
     await daemon.waitFor('"status":"succeeded"', 60_000);
     const secondText = firstText.replace('"300ms"', '"400ms"');
