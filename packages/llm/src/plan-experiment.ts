@@ -1,5 +1,5 @@
 import { ChaosError, ExitCode, type Logger, type Policy, type Registry, redactText, type TargetAliases } from "@chaos-agents/core";
-import { APICallError, generateText, type LanguageModel, stepCountIs, streamText, type ToolSet } from "ai";
+import { APICallError, generateText, type LanguageModel, StreamProviderError, stepCountIs, streamText, type ToolSet } from "ai";
 import type { Anonymizer } from "./anonymizer.js";
 import { type PlannerProgress, progressOf, progressOfStep, StreamBrokenOff } from "./planner-progress.js";
 import { type AcceptedPlan, createPlannerTools, type DryRun } from "./planner-tools.js";
@@ -165,15 +165,11 @@ function providerError(error: unknown): ChaosError {
 }
 
 /**
- * An error event inside a stream (Anthropic's `event: error`, OpenAI's `{"error": …}` chunk), as
- * the adapters pass it on: a plain object with the provider's type and message, not an Error.
+ * An error event inside a stream (Anthropic's `event: error`, OpenAI's `{"error": …}` chunk), in
+ * words: the provider's message, its error type and status.
  */
 function streamErrorOf(cause: unknown): string | undefined {
-  if (!cause || typeof cause !== "object" || cause instanceof Error) return undefined;
-  const { type, message, statusCode } = cause as { type?: unknown; message?: unknown; statusCode?: unknown };
-  if (typeof message !== "string") return undefined;
-  const kind = [typeof type === "string" ? type : undefined, typeof statusCode === "number" ? String(statusCode) : undefined]
-    .filter(Boolean)
-    .join(", ");
-  return `${redactText(message)}${kind ? ` (${kind})` : ""}`;
+  if (!StreamProviderError.isInstance(cause)) return undefined;
+  const kind = [cause.type, cause.statusCode].filter((part) => part !== undefined).join(", ");
+  return `${redactText(cause.message)}${kind ? ` (${kind})` : ""}`;
 }
