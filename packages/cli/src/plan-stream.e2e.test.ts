@@ -169,21 +169,39 @@ targets:
   it.each([
     ["anthropic", "Overloaded (overloaded_error, 529)"],
     ["openai", "The server had an error while processing your request (server_error"],
-  ] as const)("a %s stream broken off by an error event ends planning with exit 4 and says why", async (protocol, reason) => {
-    const message = reason.replace(/ \(.*$/, "");
-    const { result, server } = await plan(protocol, [
-      { toolCalls: [call("list_skills")] },
-      { text: "Now I will describe", streamError: { type: protocol === "anthropic" ? "overloaded_error" : "server_error", message } },
+  ] as const)(
+    "a %s stream that keeps breaking off with an error event is asked twice more, then planning ends with exit 4 and says why",
+    async (protocol, reason) => {
+      const message = reason.replace(/ \(.*$/, "");
+      const broken: ScriptedReply = {
+        text: "Now I will describe",
+        streamError: { type: protocol === "anthropic" ? "overloaded_error" : "server_error", message },
+      };
+      const { result, server } = await plan(protocol, [{ toolCalls: [call("list_skills")] }, broken, broken, broken]);
+      expect(result.exitCode, result.stderr).toBe(4);
+      expect(result.stderr).toContain(`the provider broke off its streamed answer: ${reason}`);
+      expect(result.stderr).toContain("nothing was changed");
+      expect(result.stderr.match(/the provider broke off its answer .*; asking again/g)?.length).toBe(2);
+      expect(server.requests.length).toBe(4);
+    },
+  );
+
+  it("an answer broken off once is asked again and the planning goes on", async () => {
+    const { result, server } = await plan("anthropic", [
+      { text: "Let me lo", streamError: { type: "overloaded_error", message: "Overloaded" } },
+      ...talkativeScript(),
     ]);
-    expect(result.exitCode, result.stderr).toBe(4);
-    expect(result.stderr).toContain(`the provider broke off its streamed answer: ${reason}`);
-    expect(result.stderr).toContain("nothing was changed");
-    expect(server.requests.length).toBe(2);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain("the provider broke off its answer (Overloaded (overloaded_error, 529)); asking again");
+    expect(server.requests.length).toBe(3);
+    // The retry sends the same conversation again: nothing of the broken answer is in it.
+    expect(server.requests[1]!.body).toBe(server.requests[0]!.body);
+    expect(result.stdout).toMatch(/rows_per_table: 37\n/);
   });
 });
 
 describe("the live view on a terminal", () => {
-  it("shows the model's text and a tool call's input while they stream, before the answer is complete", async () => {
+  it("shows the model's text while it streams, before the answer is complete, then each tool call with its input", async () => {
     const text = "Looking at the shop database first; the customers table takes writes, so a small insert load tests it.";
     const server = await startScriptedLlmServer(
       "anthropic",

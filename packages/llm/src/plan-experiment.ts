@@ -74,6 +74,7 @@ export async function planExperiment(options: PlanExperimentOptions): Promise<Pl
   const brokenOff = new AbortController();
   const signals = [options.signal, deadline, brokenOff.signal].filter((signal): signal is AbortSignal => signal !== undefined);
   const streamed = options.stream !== false;
+  let brokenAttempts = 0;
   const settings = {
     model: options.model,
     instructions: instructions(options.policy),
@@ -84,19 +85,28 @@ export async function planExperiment(options: PlanExperimentOptions): Promise<Pl
     stopWhen: [stepCountIs(options.maxTurns), () => planner.accepted() !== undefined, overBudget],
     onStepFinish: (step: Parameters<typeof progressOfStep>[0]) => {
       turns++;
+      brokenAttempts = 0;
       usage.inputTokens += step.usage.inputTokens ?? 0;
       usage.outputTokens += step.usage.outputTokens ?? 0;
       if (!streamed) for (const progress of progressOfStep(step)) options.onProgress?.(progress);
       const calls = step.toolCalls.map((call) => `${call.toolName}(${shorten(JSON.stringify(call.input))})`);
-      const said = step.text.trim() ? ` says: ${shorten(step.text.trim())}` : "";
+      const said = step.text.trim() ? ` says: ${shorten(step.text.trim().replace(/\s+/g, " "))}` : "";
       options.onTurn?.(`turn ${turns}: ${calls.length ? calls.join(", ") : "no tool call"}${said}`);
     },
   };
   try {
     if (!streamed) await generateText(settings);
     else {
-      // Errors arrive as parts of the stream (onError would only log them): progressOf throws them.
-      const result = streamText({ ...settings, onError: () => {} });
+      // A stream that breaks off (an overloaded provider) is asked again, the turn's tool calls held
+      // back until its answer is whole; the last error arrives as a part, which progressOf throws.
+      const result = streamText({
+        ...settings,
+        streamRetries,
+        onError: ({ error }) => {
+          if (++brokenAttempts <= streamRetries)
+            options.onProgress?.({ type: "retry", reason: streamErrorOf(error) ?? describeError(error) });
+        },
+      });
       for await (const part of result.fullStream) {
         const progress = progressOf(part);
         if (progress) options.onProgress?.(progress);
@@ -125,6 +135,13 @@ export async function planExperiment(options: PlanExperimentOptions): Promise<Pl
     );
   }
   return { ...accepted, turns, ...usage };
+}
+
+/** How many times a turn whose stream broke off is asked again. */
+const streamRetries = 2;
+
+function describeError(error: unknown): string {
+  return redactText(error instanceof Error ? error.message : String(error));
 }
 
 function shorten(text: string, length = 160): string {

@@ -9,7 +9,9 @@ export type PlannerProgress =
   | { type: "text"; text: string }
   | { type: "tool-input-start"; id: string; toolName: string }
   | { type: "tool-input-delta"; id: string; delta: string }
-  | { type: "tool-call"; id: string; toolName: string; input: unknown };
+  | { type: "tool-call"; id: string; toolName: string; input: unknown }
+  /** The provider broke off a streamed answer; the turn is asked again. */
+  | { type: "retry"; reason: string };
 
 /** Raised when a streamed answer breaks off with an error; the planner turns it into a ChaosError. */
 export class StreamBrokenOff extends Error {

@@ -110,7 +110,12 @@ export async function startScriptedLlmServer(
     baseUrl: protocol === "ollama" ? host : `${host}/v1`,
     requests,
     toolResults: () => (requests.length ? toolResultTexts(protocol, JSON.parse(requests.at(-1)!.body)) : []),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A client that stopped reading a stream may keep its connection open; it is over.
+        server.closeAllConnections();
+      }),
   };
 }
 

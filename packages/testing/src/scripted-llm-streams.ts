@@ -45,10 +45,14 @@ function anthropicFrames(reply: ScriptedReply, turn: number, model: string): str
       },
     }),
   ];
+  // A real stream sends one ping after the first block opens.
+  const open = (index: number, block: Record<string, unknown>) => {
+    frames.push(event({ type: "content_block_start", index, content_block: block }));
+    if (index === 0) frames.push(event({ type: "ping" }));
+  };
   let index = 0;
   if (reply.text) {
-    frames.push(event({ type: "content_block_start", index, content_block: { type: "text", text: "" } }));
-    frames.push(event({ type: "ping" }));
+    open(index, { type: "text", text: "" });
     for (const text of pieces(reply.text)) frames.push(event({ type: "content_block_delta", index, delta: { type: "text_delta", text } }));
     frames.push(event({ type: "content_block_stop", index }));
     index++;
@@ -57,13 +61,7 @@ function anthropicFrames(reply: ScriptedReply, turn: number, model: string): str
   if (reply.streamError) return [...frames, event({ type: "error", error: reply.streamError })];
   calls.forEach((call, callIndex) => {
     const block = index + callIndex;
-    frames.push(
-      event({
-        type: "content_block_start",
-        index: block,
-        content_block: { type: "tool_use", id: `toolu_${turn}_${callIndex}`, name: call.name, input: {} },
-      }),
-    );
+    open(block, { type: "tool_use", id: `toolu_${turn}_${callIndex}`, name: call.name, input: {} });
     // Anthropic opens each tool_use block with an empty delta, then the JSON in fragments.
     for (const partial of ["", ...pieces(JSON.stringify(call.input), 11)]) {
       frames.push(event({ type: "content_block_delta", index: block, delta: { type: "input_json_delta", partial_json: partial } }));
@@ -97,14 +95,25 @@ function openAiFrames(reply: ScriptedReply, turn: number, model: string): string
   const delta = (value: Record<string, unknown>, finishReason: string | null = null) => [
     { index: 0, delta: value, logprobs: null, finish_reason: finishReason },
   ];
-  const frames = [chunk(delta({ role: "assistant", content: calls.length && !reply.text ? null : "", refusal: null }))];
+  const opening = (index: number) => ({
+    index,
+    id: `call_${turn}_${index}`,
+    type: "function",
+    function: { name: calls[index]!.name, arguments: "" },
+  });
+  // The first chunk carries the role; without text it also opens the first tool call, as OpenAI's does.
+  const toolsFirst = calls.length > 0 && !reply.text;
+  const frames = [
+    chunk(
+      delta({ role: "assistant", content: toolsFirst ? null : "", ...(toolsFirst ? { tool_calls: [opening(0)] } : {}), refusal: null }),
+    ),
+  ];
   for (const content of pieces(reply.text ?? "")) frames.push(chunk(delta({ content })));
   if (reply.streamError) {
     return [...frames, `data: ${JSON.stringify({ error: { message: reply.streamError.message, type: reply.streamError.type } })}\n\n`];
   }
   calls.forEach((call, index) => {
-    const opening = { index, id: `call_${turn}_${index}`, type: "function", function: { name: call.name, arguments: "" } };
-    frames.push(chunk(delta({ tool_calls: [opening] })));
+    if (index > 0 || !toolsFirst) frames.push(chunk(delta({ tool_calls: [opening(index)] })));
     for (const argumentsPiece of pieces(JSON.stringify(call.input), 11)) {
       frames.push(chunk(delta({ tool_calls: [{ index, function: { arguments: argumentsPiece } }] })));
     }

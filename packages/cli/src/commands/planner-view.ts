@@ -11,10 +11,16 @@ export interface PlannerView {
 /**
  * Shows the planner at work. On a terminal: the model's text and each tool call's input as they
  * arrive, then a line per turn. Elsewhere (a pipe, a log): the line per turn only, so logs stay
- * one line per event.
+ * one line per event. Either way, a line when a broken-off answer is asked again.
  */
 export function createPlannerView(output: NodeJS.WritableStream, live: boolean): PlannerView {
-  if (!live) return { onProgress: () => {}, onTurn: (line) => output.write(`  ${line}\n`) };
+  const retryLine = (reason: string) => `  the provider broke off its answer (${reason}); asking again\n`;
+  if (!live) {
+    return {
+      onProgress: (progress) => progress.type === "retry" && output.write(retryLine(progress.reason)),
+      onTurn: (line) => output.write(`  ${line}\n`),
+    };
+  }
   let open: "text" | "tool" | undefined;
   const shown = new Map<string, number>();
   const endLine = () => {
@@ -54,6 +60,10 @@ export function createPlannerView(output: NodeJS.WritableStream, live: boolean):
             open = "tool";
           }
           endLine();
+          return;
+        case "retry":
+          endLine();
+          output.write(retryLine(progress.reason));
           return;
       }
     },
