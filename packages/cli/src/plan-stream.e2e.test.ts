@@ -10,6 +10,7 @@ import {
   makeTempDirectory,
   runChaos,
   type ScriptedReply,
+  startChaos,
   startScriptedLlmServer,
   type TestDatabase,
 } from "@chaos-agents/testing";
@@ -199,6 +200,33 @@ targets:
     expect(result.stdout).toMatch(/rows_per_table: 37\n/);
   });
 });
+
+describe("interrupted while streaming", () => {
+  it("Ctrl-C in the middle of a streamed answer exits 130 with nothing changed, and is not taken for a broken stream", async () => {
+    const server = await startScriptedLlmServer("anthropic", [{ text: "word ".repeat(200), toolCalls: [call("list_targets")] }], {
+      frameDelayMs: 100,
+    });
+    const run = startChaos(["plan", goal(), "--provider", "anthropic"], providerEnvironment("anthropic", server.baseUrl));
+    await run.waitFor("planning with anthropic");
+    await until(() => server.framesSent() >= 5); // message_start, the text block, a few words
+    run.child.kill("SIGINT");
+    const result = await run.done;
+    await server.close();
+    expect(result.exitCode, result.stderr).toBe(130);
+    expect(result.stderr).toContain("planning interrupted; nothing was changed");
+    expect(result.stderr).not.toContain("asking again");
+    expect(server.requests.length).toBe(1);
+  });
+});
+
+/** Waits until the condition holds (polling; the machine may be slow). */
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error("timed out waiting for a condition");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe("the live view on a terminal", () => {
   it("shows the model's text while it streams, before the answer is complete, then each tool call with its input", async () => {

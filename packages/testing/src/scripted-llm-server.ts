@@ -43,6 +43,8 @@ export interface ScriptedLlmServer {
   requests: RecordedRequest[];
   /** The text of every tool result the client sent back, in order (what the model was told). */
   toolResults(): string[];
+  /** How many frames of streamed answers have been written so far. */
+  framesSent(): number;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startScriptedLlmServer(
 ): Promise<ScriptedLlmServer> {
   const requests: RecordedRequest[] = [];
   let turn = 0;
+  let framesSent = 0;
   const server = createServer((request, response) => {
     let body = "";
     request.on("data", (chunk) => (body += chunk));
@@ -98,6 +101,7 @@ export async function startScriptedLlmServer(
     for (const frame of stream.frames) {
       if (response.destroyed) return;
       response.write(frame);
+      framesSent++;
       // Frames leave one by one, as a provider's do, so the client sees the deltas arrive.
       await sleep(options.frameDelayMs ?? 0);
     }
@@ -109,6 +113,7 @@ export async function startScriptedLlmServer(
   return {
     baseUrl: protocol === "ollama" ? host : `${host}/v1`,
     requests,
+    framesSent: () => framesSent,
     toolResults: () => (requests.length ? toolResultTexts(protocol, JSON.parse(requests.at(-1)!.body)) : []),
     close: () =>
       new Promise<void>((resolve) => {
