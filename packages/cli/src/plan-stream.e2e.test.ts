@@ -8,6 +8,7 @@ import {
   databaseState,
   type LlmProtocol,
   makeTempDirectory,
+  providerEnvironment,
   runChaos,
   type ScriptedReply,
   startChaos,
@@ -49,11 +50,6 @@ const submit = (params: Record<string, unknown>, extra: Record<string, unknown> 
     }),
   ],
 });
-
-function providerEnvironment(protocol: LlmProtocol, baseUrl: string): NodeJS.ProcessEnv {
-  const variable = { anthropic: "ANTHROPIC", openai: "OPENAI", ollama: "OLLAMA" }[protocol];
-  return { [`${variable}_API_KEY`]: "test-key", [protocol === "ollama" ? "OLLAMA_HOST" : `${variable}_BASE_URL`]: baseUrl };
-}
 
 async function plan(protocol: LlmProtocol, script: ScriptedReply[], args: string[] = []) {
   const server = await startScriptedLlmServer(protocol, script);

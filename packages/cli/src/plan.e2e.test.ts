@@ -6,6 +6,7 @@ import {
   databaseState,
   type LlmProtocol,
   makeTempDirectory,
+  providerEnvironment,
   runChaos,
   type ScriptedReply,
   startChaos,
@@ -40,11 +41,6 @@ const insert = (params: Record<string, unknown>, extra: Record<string, unknown> 
     experiment: { name: "write-load", target_alias: "db-1", duration: "2s", skills: [{ skill_name: "db.insert_load", params }], ...extra },
     rationale: "Heavy inserts show how the database copes with write load.",
   });
-
-function providerEnvironment(protocol: LlmProtocol, baseUrl: string): NodeJS.ProcessEnv {
-  const variable = { anthropic: "ANTHROPIC", openai: "OPENAI", ollama: "OLLAMA" }[protocol];
-  return { [`${variable}_API_KEY`]: "test-key", [protocol === "ollama" ? "OLLAMA_HOST" : `${variable}_BASE_URL`]: baseUrl };
-}
 
 async function plan(protocol: LlmProtocol, script: ScriptedReply[], args: string[] = [], command = "plan") {
   const server = await startScriptedLlmServer(protocol, script);

@@ -124,6 +124,12 @@ export async function startScriptedLlmServer(
   };
 }
 
+/** The environment that points the `chaos` binary at a scripted server (with a test API key). */
+export function providerEnvironment(protocol: LlmProtocol, baseUrl: string): NodeJS.ProcessEnv {
+  const variable = { anthropic: "ANTHROPIC", openai: "OPENAI", ollama: "OLLAMA" }[protocol];
+  return { [`${variable}_API_KEY`]: "test-key", [protocol === "ollama" ? "OLLAMA_HOST" : `${variable}_BASE_URL`]: baseUrl };
+}
+
 function render(protocol: LlmProtocol, reply: ScriptedReply, turn: number, request: unknown) {
   const model = (request as { model?: string }).model ?? "scripted";
   const calls = reply.toolCalls ?? [];
