@@ -5,8 +5,6 @@ import type { DatabaseSchema } from "./discovery/database-schema.js";
 import { discoverMysql } from "./discovery/discover-mysql.js";
 import { discoverPostgres } from "./discovery/discover-postgres.js";
 import { dialectFor } from "./sql/dialect.js";
-import { createMysqlClient } from "./sql/mysql-client.js";
-import { createPostgresClient } from "./sql/postgres-client.js";
 
 /** The connection URL without its password: what the journal and reports show. */
 export function databaseIdentity(config: Pick<DatabaseConfig, "connection_url">): string {
@@ -28,7 +26,11 @@ export function createDatabaseTarget(): Target<DatabaseConfig, DatabaseSession> 
     identify: databaseIdentity,
     async connect(config, context) {
       const connectionTag = `chaos-${context.experimentId}`;
-      const client = config.db_type === "postgres" ? createPostgresClient(config) : createMysqlClient(config);
+      // The drivers load here, not with the package: `chaos validate` and `--help` never need them.
+      const client =
+        config.db_type === "postgres"
+          ? (await import("./sql/postgres-client.js")).createPostgresClient(config)
+          : (await import("./sql/mysql-client.js")).createMysqlClient(config);
       const identity = databaseIdentity(config);
       try {
         await client.query("SELECT 1");

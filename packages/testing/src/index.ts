@@ -15,8 +15,10 @@ export {
   runDatabaseExperiment,
   withDatabaseSession,
 } from "./database-experiment.js";
+export { startForgedNameListener, startRootBystander, type TestProcess } from "./forged-name-listener.js";
 export { freePort } from "./free-port.js";
 export { createNetworkNamespace, type NetworkNamespace, networkNamespacesWork } from "./network-namespace.js";
+export { pathWithout } from "./path-without.js";
 export { createRecordingTarget, newWorld, type RecordingFaults, type RecordingWorld } from "./recording-target.js";
 export { type ChaosProcess, type ChaosResult, chaosBinary, runChaos, startChaos } from "./run-chaos.js";
 export { runCommand } from "./run-command.js";

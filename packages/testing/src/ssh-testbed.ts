@@ -24,7 +24,15 @@ export interface SshTestbed {
 }
 
 export async function startSshTestbed(
-  options: { daemon?: boolean; mountSize?: string; prefix?: string /** SSH over IPv6 (needs network namespaces). */; ipv6?: boolean } = {},
+  options: {
+    daemon?: boolean;
+    mountSize?: string;
+    prefix?: string;
+    /** SSH over IPv6 (needs network namespaces). */
+    ipv6?: boolean;
+    /** Environment variables of every SSH session (see SshdHostOptions). */
+    environment?: Record<string, string>;
+  } = {},
 ): Promise<SshTestbed> {
   const scratch = mkdtempSync(join(tmpdir(), options.prefix ?? "chaos-ssh-testbed-"));
   const mountPoint = join(scratch, "fill");
@@ -47,7 +55,7 @@ export async function startSshTestbed(
   };
   try {
     namespace = (await networkNamespacesWork()) ? await createNetworkNamespace() : undefined;
-    sshd = await startSshdHost({ namespace, ipv6: options.ipv6 && namespace !== undefined });
+    sshd = await startSshdHost({ namespace, ipv6: options.ipv6 && namespace !== undefined, environment: options.environment });
     daemon = options.daemon === false ? undefined : await startTestDaemon({ namespace: namespace?.name });
   } catch (error) {
     await stop();

@@ -36,6 +36,8 @@ export interface SshdHostOptions {
   ipv6?: boolean;
   /** Write a passphrase-protected client key instead. */
   passphrase?: string;
+  /** Environment variables sshd sets for every session (`SetEnv`), e.g. a PATH without some tool. */
+  environment?: Record<string, string>;
 }
 
 function randomPort(): number {
@@ -95,7 +97,9 @@ export async function startSshdHost(options: SshdHostOptions = {}): Promise<Sshd
         "StrictModes no",
         "LogLevel ERROR",
         // bash skips ~/.bashrc below the top shell level; root's .bashrc on CI machines (pyenv…) can take seconds per command.
-        "SetEnv SHLVL=1",
+        `SetEnv SHLVL=1${Object.entries(options.environment ?? {})
+          .map(([key, value]) => ` ${key}=${value}`)
+          .join("")}`,
         "",
       ].join("\n"),
     );

@@ -6,11 +6,13 @@ import type { ServerConfig } from "../server-config.js";
 import { isCriticalPath } from "./critical-paths.js";
 import {
   type ListeningSocket,
+  listeningListing,
+  listeningSockets,
   mountsListing,
   type ProcessRow,
-  parseListeningSockets,
   parseMounts,
   parseProcesses,
+  refutedOwnerClaims,
   splitSections,
 } from "./parse-host-tables.js";
 import { type ProcessDetails, readProcessDetails } from "./process-details.js";
@@ -30,7 +32,7 @@ function listingScript(manager: string): string {
   };
   return `
 echo @@ps; ps -eo pid=,ppid=,uid=,user:64=,pcpu=,rss=,args= 2>/dev/null
-echo @@listen; ss -Htlnp 2>/dev/null
+${listeningListing}
 echo @@mounts; ${mountsListing}
 echo @@self; chaos_pid=$$; while [ "$chaos_pid" -gt 1 ] 2>/dev/null; do echo "$chaos_pid"; chaos_pid=$(awk '/^PPid:/{print $2}' /proc/$chaos_pid/status 2>/dev/null || echo 0); done
 echo @@${manager}; ${services[manager] ?? "true"}
@@ -57,7 +59,7 @@ export async function discoverHost(host: ServerHost, config: ServerConfig): Prom
   const manager = resolveServiceManager(config.service_manager, facts);
   const sections = splitSections(await runScript(host.connection, "discovery", listingScript(manager)));
   const processes = parseProcesses(sections.get("ps") ?? "");
-  const sockets = parseListeningSockets(sections.get("listen") ?? "");
+  const sockets = listeningSockets(sections.get("listen") ?? "", sections.get("sockets") ?? "");
   const protectedPids = protectedProcessIds(processes, (sections.get("self") ?? "").split("\n").map(Number).filter(Boolean));
   const label = host.key;
   const resources: Resource[] = [{ kind: "host", name: `${label}/host`, details: { host: label, ...facts } }];
@@ -65,6 +67,9 @@ export async function discoverHost(host: ServerHost, config: ServerConfig): Prom
   const { mounts, refused: refusedMounts } = parseMounts(sections.get("mounts") ?? "");
   // Named in the host's facts: a mount point chaos will not act on is reported, not silently missing.
   if (refusedMounts.length) (resources[0]?.details as Record<string, unknown>).refusedMounts = refusedMounts;
+  // Named too: a process that forged its way into ss's owner list, and the PID it named.
+  const refusedOwners = refutedOwnerClaims(sections.get("claims") ?? "", sockets);
+  if (refusedOwners.length) (resources[0]?.details as Record<string, unknown>).refusedOwners = refusedOwners;
   for (const mount of mounts) {
     resources.push({ kind: "mount", name: `${label}/mount:${mount.mountPoint}`, details: { host: label, ...mount } });
   }

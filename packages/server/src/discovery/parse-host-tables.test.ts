@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isCriticalPath } from "./critical-paths.js";
 import { processName, protectedProcessIds } from "./discover-host.js";
-import { parseListeningSockets, parseMounts, parseProcesses } from "./parse-host-tables.js";
+import { listeningSockets, parseMounts, parseProcesses, refutedOwnerClaims } from "./parse-host-tables.js";
 
 describe("host tables", () => {
   it("parses ps, ss and the mounts listing", () => {
@@ -26,13 +26,18 @@ describe("host tables", () => {
     expect(processName(processes[3]?.command ?? "")).toBe("nginx");
     expect([...protectedProcessIds(processes, [4242, 4241])].sort((a, b) => a - b)).toEqual([1, 2, 812, 900, 4241, 4242]);
 
-    const sockets = parseListeningSockets(
-      'LISTEN 0 511 0.0.0.0:80 0.0.0.0:* users:(("nginx",pid=1501,fd=6),("nginx",pid=1500,fd=6))\nLISTEN 0 128 [::]:22 [::]:* users:(("sshd",pid=812,fd=4))',
+    const sockets = listeningSockets(
+      ["0100007F:0050 4572", "00000000000000000000000000000000:0016 5366", "00000000:1F90 0"].join("\n"),
+      ["/proc/1501/fd socket:[4572]", "/proc/1500/fd socket:[4572]", "/proc/1500/fd socket:[4572]", "/proc/812/fd socket:[5366]"].join(
+        "\n",
+      ),
     );
     expect(sockets).toEqual([
-      { address: "0.0.0.0", port: 80, pids: [1501, 1500] },
-      { address: "[::]", port: 22, pids: [812] },
+      { port: 80, inode: "4572", pids: [1501, 1500] },
+      { port: 22, inode: "5366", pids: [812] },
     ]);
+    expect(() => listeningSockets("0100007F:0050 4572 forged", "")).toThrow(/unexpected line in \/proc\/net\/tcp/);
+    expect(() => listeningSockets("", "/proc/1/fd socket:[4572]\nx")).toThrow(/unexpected line in the socket descriptor listing/);
     const { mounts, refused } = parseMounts(
       [
         "mount\t/dev/vda\t/\text4\t4096 250 100 90",
@@ -56,6 +61,21 @@ describe("host tables", () => {
       '"/home/eve/\\u0001bell" holds a newline or control character',
     ]);
     expect(() => parseMounts("mount\t/dev/vda\t/\text4\tforged")).toThrow(/unexpected mount listing line/);
+  });
+
+  it("names the owners ss -p claims that /proc refutes, whatever the process names hold", () => {
+    const sockets = listeningSockets("0100007F:0050 4572", "/proc/1500/fd socket:[4572]");
+    // A process named `x",pid=1` (its comm) and one whose name holds a newline.
+    const claims = [
+      '|LISTEN 0 511 127.0.0.1:80 0.0.0.0:* users:(("nginx",pid=1500,fd=6),("x",pid=1",pid=1500,fd=7))',
+      '|LISTEN 0 5 127.0.0.1:81 0.0.0.0:* users:(("a',
+      '|b",pid=77,fd=3))',
+      "@@ps unprefixed lines are not ss output",
+    ].join("\n");
+    expect(refutedOwnerClaims(claims, sockets)).toEqual([
+      "ss -p lists PID 1 as an owner of port 80, but that process holds no socket listening there (a process name can forge ss's list); refused",
+      "ss -p lists PID 77 on a line that names no port (a process name split the line); refused",
+    ]);
   });
 
   it("knows critical paths", () => {

@@ -11,10 +11,12 @@ export interface ProcessRow {
   command: string;
 }
 
-/** One listening TCP socket from `ss -Htlnp`. */
+/** One listening TCP socket, from /proc/net/tcp{,6}, with the processes that hold it open. */
 export interface ListeningSocket {
-  address: string;
   port: number;
+  /** The socket's inode: what `/proc/PID/fd/N` links to (`socket:[INODE]`). */
+  inode: string;
+  /** Processes holding the socket, found in /proc, never taken from a listing that prints process names. */
   pids: number[];
 }
 
@@ -47,20 +49,85 @@ export function parseProcesses(text: string): ProcessRow[] {
   return rows;
 }
 
-/** Parses `ss -Htlnp`: `LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1,fd=3))`. */
-export function parseListeningSockets(text: string): ListeningSocket[] {
-  const sockets: ListeningSocket[] = [];
+/**
+ * Who listens where, read from /proc alone. `ss -p` is not used for owners: it prints process
+ * names unescaped, so a process that names itself `x",pid=1234` makes its port list PID 1234
+ * too. The kernel's own tables hold no name: the listening sockets' inodes (state 0A in
+ * /proc/net/tcp{,6}), and each process's descriptors that link to `socket:[INODE]`.
+ * `ss -Htlnp` is still listed, only to name the owner claims it makes that /proc refutes.
+ */
+export const listeningListing = `echo @@listen; awk '$4 == "0A" { print $2, $10 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+echo @@sockets
+if find /proc/self/fd -maxdepth 0 -printf '' >/dev/null 2>&1; then
+  find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 -lname 'socket:*' -printf '%h %l\\n' 2>/dev/null
+else
+  for chaos_fd in /proc/[0-9]*/fd/*; do
+    chaos_link=$(readlink "$chaos_fd" 2>/dev/null) || continue
+    case "$chaos_link" in socket:*) echo "\${chaos_fd%/*} $chaos_link" ;; esac
+  done
+fi
+# Each line prefixed: a process name holding a newline cannot start a line of its own (such as a forged @@ section).
+echo @@claims; ss -Htlnp 2>/dev/null | sed 's/^/|/'`;
+
+/** Parses the `listen` section (`LOCAL_ADDRESS:PORT INODE`, hex as the kernel prints it) strictly. */
+export function parseListeningInodes(text: string): { port: number; inode: string }[] {
+  const sockets: { port: number; inode: string }[] = [];
   for (const line of text.split("\n")) {
-    const fields = line.trim().split(/\s+/);
-    const local = fields[3];
-    if (!local) continue;
-    const separator = local.lastIndexOf(":");
-    const port = Number(local.slice(separator + 1));
-    if (!Number.isInteger(port) || port <= 0) continue;
-    const pids = [...line.matchAll(/pid=(\d+)/g)].map((match) => Number(match[1]));
-    sockets.push({ address: local.slice(0, separator), port, pids: [...new Set(pids)] });
+    if (line === "") continue;
+    const match = /^(?:[0-9A-F]{8}|[0-9A-F]{32}):([0-9A-F]{4}) (\d+)$/.exec(line);
+    if (!match) throw new Error(`unexpected line in /proc/net/tcp: ${JSON.stringify(line)}`);
+    // Inode 0 is a socket no process holds any more.
+    if (match[2] !== "0") sockets.push({ port: Number.parseInt(match[1] ?? "", 16), inode: match[2] ?? "" });
   }
   return sockets;
+}
+
+/** Parses the `sockets` section (`/proc/PID/fd socket:[INODE]`) strictly: socket inode → PIDs holding it. */
+export function parseSocketHolders(text: string): Map<string, number[]> {
+  const holders = new Map<string, number[]>();
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const match = /^\/proc\/(\d+)\/fd socket:\[(\d+)\]$/.exec(line);
+    if (!match) throw new Error(`unexpected line in the socket descriptor listing: ${JSON.stringify(line)}`);
+    const [pid, inode] = [Number(match[1]), match[2] ?? ""];
+    const pids = holders.get(inode) ?? [];
+    if (!pids.includes(pid)) pids.push(pid);
+    holders.set(inode, pids);
+  }
+  return holders;
+}
+
+/** Listening sockets with the processes /proc shows holding them. */
+export function listeningSockets(listen: string, sockets: string): ListeningSocket[] {
+  const holders = parseSocketHolders(sockets);
+  return parseListeningInodes(listen).map((socket) => ({ ...socket, pids: holders.get(socket.inode) ?? [] }));
+}
+
+/**
+ * The owner claims of `ss -Htlnp` that /proc does not confirm, described for the report: each
+ * `pid=N` on a line for port P where process N holds no socket listening on P. The text is read
+ * only for these numbers; nothing from it is acted on.
+ */
+export function refutedOwnerClaims(ssText: string, sockets: ListeningSocket[]): string[] {
+  const owners = new Map<number, Set<number>>();
+  for (const socket of sockets) owners.set(socket.port, new Set([...(owners.get(socket.port) ?? []), ...socket.pids]));
+  const refuted = new Set<string>();
+  for (const line of ssText.split("\n")) {
+    if (!line.startsWith("|")) continue;
+    const local = line.slice(1).trim().split(/\s+/)[3] ?? "";
+    const port = Number(local.slice(local.lastIndexOf(":") + 1));
+    const claimed = [...line.matchAll(/pid=(\d+)/g)].map((match) => Number(match[1]));
+    const known = Number.isInteger(port) && port > 0;
+    for (const pid of claimed) {
+      if (known && owners.get(port)?.has(pid)) continue;
+      refuted.add(
+        known
+          ? `ss -p lists PID ${pid} as an owner of port ${port}, but that process holds no socket listening there (a process name can forge ss's list); refused`
+          : `ss -p lists PID ${pid} on a line that names no port (a process name split the line); refused`,
+      );
+    }
+  }
+  return [...refuted];
 }
 
 /** What the mounts listing prints per filesystem: `mount<TAB>device<TAB>mount point<TAB>type<TAB>block-size blocks free available`, names as /proc/self/mounts escapes them. */

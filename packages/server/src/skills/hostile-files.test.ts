@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Registry } from "@chaos-agents/core";
 import {
   asAttacker,
+  attackerUid,
   fileState,
   makeAttackerPlayground,
   runInProcess,
@@ -79,14 +80,42 @@ describe.each(transports)("names and links another user controls ($transport)", 
     const victim = makeVictim(`${transport}-forged-victim`);
     // The name the old `ok<TAB>path<TAB>mode uid gid` lines split into a second target: the victim, "restored" to 4777 nobody.
     const forged = join(shared, `${transport}-evil\nok\t${victim}\t4777 65534 65534`);
-    const link = join(shared, `${transport}-innocent.conf`);
-    asAttacker('mkdir -p "$(dirname "$1")" && touch "$1" && ln -s "$1" "$2"', forged, link);
+    // Root's own link (in root's directory), so that only the name of what it points to is nobody's.
+    const link = join(scratch, `${transport}-innocent.conf`);
+    asAttacker('mkdir -p "$(dirname "$1")" && touch "$1"', forged);
+    symlinkSync(forged, link);
     const before = fileState(victim);
     const outcome = await runWhileWatching(registry, experiment(targetConfig(), { paths: [link] }), () =>
       fileState(victim).mode !== before.mode ? fileState(victim) : undefined,
     ).catch((failure: Error) => failure);
     expect(String(outcome)).toMatch(/the path ".*-evil\\nok\\t.*" holds a newline or control character; refusing to act on it/);
     expect(fileState(victim)).toEqual(before);
+  });
+
+  it("refuses a named path that leads through a symlink another user made or can replace, naming the link, and changes nothing", async () => {
+    const victim = makeVictim(`${transport}-link-victim`);
+    // nobody's own directory (not sticky, so the kernel's protected_symlinks does not apply): its link, and a root link it could replace.
+    const directory = join(scratch, `${transport}-links`);
+    mkdirSync(directory, { mode: 0o755 });
+    chownSync(directory, attackerUid, attackerUid);
+    asAttacker('ln -s "$2" "$1/app.conf"', directory, victim);
+    const rootLink = join(directory, "root.conf");
+    symlinkSync(victim, rootLink);
+    const before = fileState(victim);
+    for (const [link, why] of [
+      [join(directory, "app.conf"), "belongs to uid 65534"],
+      [rootLink, `lies in the directory ${directory}, which belongs to uid 65534`],
+    ] as const) {
+      // Watched during the hold too: a chmod 777 restored afterwards would have let nobody write the victim meanwhile.
+      let changed = false;
+      const outcome = await runWhileWatching(registry, experiment(targetConfig(), { paths: [link], mode: "777" }), () => {
+        if (fileState(victim).mode !== before.mode) changed = true;
+        return undefined;
+      }).catch((failure: Error) => failure);
+      expect(String(outcome)).toContain(`${link} leads through the symlink ${link}, which ${why}`);
+      expect(changed).toBe(false);
+      expect(fileState(victim)).toEqual(before);
+    }
   });
 
   it("a service's open file whose name forges a descriptor line changes nothing and is named in the refusal", async () => {

@@ -1,7 +1,14 @@
 import { defineSkill, type JsonValue } from "@chaos-agents/core";
 import { z } from "zod";
 import { isCriticalPath } from "../discovery/critical-paths.js";
-import { changeModeCommand, type FileIdentity, parseFileStats, statFilesCommand } from "../host/file-identity.js";
+import {
+  changeModeCommand,
+  describeUnsafePath,
+  describeUntrustedLink,
+  type FileIdentity,
+  parseFileStats,
+  statFilesCommand,
+} from "../host/file-identity.js";
 import { describeRefusal } from "../host/host-names.js";
 import { runSkillScript } from "../host/host-script.js";
 import type { ServerHost } from "../host/server-host.js";
@@ -80,25 +87,37 @@ case "$chaos_result" in
   already) echo ${shellQuote(`note: ${undo.path} already had mode ${undo.originalMode}`)} ;;
   missing) echo ${shellQuote(`note: ${undo.path} no longer exists`)} ;;
   replaced) echo ${shellQuote(`conflict: ${undo.path} is no longer the file chaos changed (replaced, or a symlink or a moved directory on its way); left alone`)} ;;
+  unsafe) echo ${shellQuote(`conflict: ${undo.path} has a directory on its way that users other than root can now write, and this host has no perl to restore it through a no-follow descriptor; left alone (was ${undo.originalMode}, chaos set ${undo.appliedMode})`)} ;;
   "other "*) ${echoWithMode(`conflict: ${undo.path} has mode `, ` now (chaos set ${undo.appliedMode}, it was ${undo.originalMode}); left alone`)} ;;
   *) echo ${shellQuote(`restoring ${undo.path}: `)}"$chaos_result" >&2; exit 1 ;;
 esac`;
 }
 
-/** Resolves and identifies paths on one host; refuses missing paths and names chaos will not act on. */
-async function statPaths(host: ServerHost, paths: string[]): Promise<PathTarget[]> {
-  if (!(await host.facts()).tools.includes("perl"))
-    refuse(
-      name,
-      `${host.key} has no perl: chaos changes modes only through a no-follow descriptor (so that a symlink swapped in cannot redirect it), which needs perl. Install perl there`,
-    );
+/**
+ * Resolves and identifies paths on one host; refuses missing paths, names chaos will not act on,
+ * and, on a host without perl, paths whose directories users other than root can write. With
+ * `leftOut` (a service's files, which the experiment did not name one by one), such a path is
+ * left out and described there instead, unless none is left.
+ */
+async function statPaths(host: ServerHost, paths: string[], leftOut?: string[]): Promise<PathTarget[]> {
   const output = await runSkillScript(name, host.connection, "reading file modes", statFilesCommand(paths));
-  return parseFileStats(output).map((result) => {
+  const targets: PathTarget[] = [];
+  const unsafe: string[] = [];
+  for (const result of parseFileStats(output)) {
     if (result.status === "missing") refuse(name, `${result.given} does not exist on ${host.key}`);
     if (result.status === "refused") refuse(name, `${host.key}: the path ${describeRefusal(result.name)}; refusing to act on it`);
+    if (result.status === "untrusted") refuse(name, describeUntrustedLink(host.key, result));
+    if (result.status === "unsafe") {
+      if (!leftOut) refuse(name, describeUnsafePath(host.key, result));
+      unsafe.push(describeUnsafePath(host.key, result));
+      continue;
+    }
     const { path, mode, uid, gid, device, inode } = result.file;
-    return { host: host.key, path, mode, uid, gid, device, inode };
-  });
+    targets.push({ host: host.key, path, mode, uid, gid, device, inode });
+  }
+  if (unsafe.length && targets.length === 0) refuse(name, `none of the files on ${host.key} may be changed: ${unsafe.join("; ")}`);
+  leftOut?.push(...unsafe);
+  return targets;
 }
 
 export const serverPermissionChange = defineSkill<Params, ServerSession, PermissionChangeUndo>({
@@ -133,7 +152,8 @@ export const serverPermissionChange = defineSkill<Params, ServerSession, Permiss
       }
     }
     if (wanted.size === 0) refuse(name, "no host is selected (check resource_filters)");
-    const targets = (await forEachTarget(session, [...wanted], ([host, paths]) => statPaths(session.host(host), paths))).flat();
+    const leftOut = parameters.service ? refusedNames : undefined;
+    const targets = (await forEachTarget(session, [...wanted], ([host, paths]) => statPaths(session.host(host), paths, leftOut))).flat();
     for (const target of targets) {
       // Checked on the resolved path: a symlink must not smuggle /etc/shadow in.
       if (isCriticalPath(target.path, [session.config.work_dir]))
@@ -141,7 +161,7 @@ export const serverPermissionChange = defineSkill<Params, ServerSession, Permiss
     }
     return {
       targets: targets.map((target) => `${target.host}/path:${target.path}`),
-      summary: `chmod ${parameters.mode} ${targets.map((target) => `${target.host}:${target.path} (now ${target.mode})`).join(", ")}${refusedNames.length ? `; refused (names chaos will not act on): ${refusedNames.join(", ")}` : ""}`,
+      summary: `chmod ${parameters.mode} ${targets.map((target) => `${target.host}:${target.path} (now ${target.mode})`).join(", ")}${refusedNames.length ? `; refused (files chaos will not act on): ${refusedNames.join(", ")}` : ""}`,
       details: { targets },
     };
   },
@@ -169,6 +189,11 @@ export const serverPermissionChange = defineSkill<Params, ServerSession, Permiss
         changeModeCommand(target, target.mode, appliedMode, { uid: target.uid, gid: target.gid }),
       );
       const word = result.trim();
+      if (word === "unsafe")
+        refuse(
+          name,
+          `${target.host}:${target.path}: a directory on its way became writable by other users since planning, and the host has no perl; left alone`,
+        );
       if (word !== "changed" && !(word === "already" && target.mode === appliedMode))
         refuse(name, `${target.host}:${target.path} changed since planning (${word}); left alone`);
       return `${target.host}:${target.path}`;

@@ -3,7 +3,18 @@ import { z } from "zod";
 import { runSkillScript } from "../host/host-script.js";
 import type { ServerSession } from "../server-session.js";
 import { shellQuote } from "../shell-quote.js";
-import { forEachTarget, hostOf, refuse, resourcesOf, rollBackWithScript, selectedHosts, selfStopSeconds } from "./skill-support.js";
+import {
+  forEachTarget,
+  hostOf,
+  hostsIn,
+  refuse,
+  refusedOwnerClaims,
+  refusedSuffix,
+  resourcesOf,
+  rollBackWithScript,
+  selectedHosts,
+  selfStopSeconds,
+} from "./skill-support.js";
 import { type LoadUndo, loadUndoScript, startTaggedLoad } from "./tagged-load.js";
 
 const name = "server.port_saturation";
@@ -208,15 +219,24 @@ ss -Htan | awk -v low="$1" -v high="$2" '{ count = split($4, parts, ":"); port =
     const connections = parameters.connections ?? defaultPortConnections;
     if (!addressPattern.test(address)) refuse(name, `address ${address} is not a host name or IP address`);
     const ports = resourcesOf(inventory, "port").filter((resource) => resource.details?.port === parameters.port);
-    if (ports.length === 0) refuse(name, `no host listens on port ${parameters.port} (or it belongs to a protected process such as sshd)`);
+    const refusedOwners = refusedOwnerClaims(inventory, hostsIn(inventory), parameters.port);
+    if (ports.length === 0)
+      refuse(
+        name,
+        `no host listens on port ${parameters.port} (or it belongs to a protected process such as sshd)${refusedSuffix("refused socket owners", refusedOwners)}`,
+      );
     const hosts = [...new Set(ports.map(hostOf))];
     for (const key of hosts) {
       if (!(await session.host(key).facts()).tools.includes("bash"))
         refuse(name, `${key} has no bash, which holds the connections (/dev/tcp)`);
     }
+    // Owners as /proc shows them (never as `ss -p` names them), so the report says whose port this is.
+    const owners = ports.map(
+      (resource) => `${hostOf(resource)} PID ${((resource.details?.pids as number[] | undefined) ?? []).join(", ")}`,
+    );
     return {
       targets: ports.map((resource) => resource.name),
-      summary: `hold ${connections} connections to port ${parameters.port} on ${hosts.join(", ")}`,
+      summary: `hold ${connections} connections to port ${parameters.port} on ${hosts.join(", ")} (owners: ${owners.join("; ")})${refusedSuffix("refused socket owners", refusedOwners)}`,
       details: { hosts },
     };
   },

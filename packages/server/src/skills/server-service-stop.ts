@@ -5,7 +5,18 @@ import { runSkillScript } from "../host/host-script.js";
 import type { ServerSession } from "../server-session.js";
 import { type ServiceRecord, serviceRecordOf } from "../services/service-record.js";
 import { type RestartTools, restartToolsOf, restoreServiceScript, stopServiceScript } from "../services/service-scripts.js";
-import { forEachTarget, type HostUndo, journalAndArm, newDeadManKey, refuse, resourcesOf, rollBackWithScript } from "./skill-support.js";
+import {
+  forEachTarget,
+  type HostUndo,
+  hostsIn,
+  journalAndArm,
+  newDeadManKey,
+  refuse,
+  refusedOwnerClaims,
+  refusedSuffix,
+  resourcesOf,
+  rollBackWithScript,
+} from "./skill-support.js";
 
 const name = "server.service_stop";
 
@@ -30,9 +41,13 @@ export function selectServices(
   services: DiscoveredService[],
   names: string[] | undefined,
   max: number,
+  refusedOwners: readonly string[] = [],
 ): DiscoveredService[] {
+  // Named in every refusal: a process that is no service because its ss -p ownership was forged.
+  const refused = refusedSuffix("refused socket owners", refusedOwners);
   if (!names) {
-    if (services.length === 0) refuse(skill, "no service is discovered that chaos may stop (protected and excluded ones are never listed)");
+    if (services.length === 0)
+      refuse(skill, `no service is discovered that chaos may stop (protected and excluded ones are never listed)${refused}`);
     return services.slice(0, max);
   }
   const available = [...new Set(services.map((service) => service.name))];
@@ -40,7 +55,7 @@ export function selectServices(
     if (!available.includes(wanted)) {
       refuse(
         skill,
-        `no running service named ${wanted} may be stopped (protected services are never targets); available: ${available.join(", ") || "none"}`,
+        `no running service named ${wanted} may be stopped (protected services are never targets); available: ${available.join(", ") || "none"}${refused}`,
       );
     }
   }
@@ -60,15 +75,18 @@ export const serverServiceStop = defineSkill<Params, ServerSession, ServiceStopU
   reversible: true,
   async plan({ params: parameters, inventory }) {
     const discovered = resourcesOf(inventory, "service").map((resource) => resource.details as unknown as DiscoveredService);
+    const refusedOwners = refusedOwnerClaims(inventory, hostsIn(inventory));
     const chosen = selectServices(
       name,
       discovered,
       parameters.services,
       parameters.services ? Number.MAX_SAFE_INTEGER : parameters.max_services,
+      refusedOwners,
     );
+    const chosenHosts = [...new Set(chosen.map((service) => service.host))];
     return {
       targets: chosen.map((service) => `${service.host}/service:${service.name}`),
-      summary: `stop ${chosen.map((service) => `${service.host}:${service.name} (${service.manager})`).join(", ")}`,
+      summary: `stop ${chosen.map((service) => `${service.host}:${service.name} (${service.manager})`).join(", ")}${refusedSuffix("refused socket owners", refusedOwnerClaims(inventory, chosenHosts))}`,
       details: { services: chosen as unknown as JsonValue },
     };
   },

@@ -49,6 +49,25 @@ export function hostsIn(inventory: Inventory): string[] {
   return resourcesOf(inventory, "host").map(hostOf);
 }
 
+/**
+ * Socket owner claims discovery refused on these hosts (a process name forged `ss -p`'s list),
+ * each prefixed with its host, for plans and refusals to name; `port` keeps only that port's.
+ */
+export function refusedOwnerClaims(inventory: Inventory, hosts: readonly string[], port?: number): string[] {
+  return resourcesOf(inventory, "host")
+    .filter((resource) => hosts.includes(hostOf(resource)))
+    .flatMap((resource) =>
+      ((resource.details?.refusedOwners as string[] | undefined) ?? [])
+        .filter((claim) => port === undefined || claim.includes(` of port ${port},`))
+        .map((claim) => `${hostOf(resource)}: ${claim}`),
+    );
+}
+
+/** "; LABEL: a; b" when there is anything to name, "" otherwise. */
+export function refusedSuffix(label: string, refused: readonly string[]): string {
+  return refused.length ? `; ${label}: ${refused.join("; ")}` : "";
+}
+
 /** The selected hosts of a host-wide skill; refuses when `resource_filters` left none. */
 export function selectedHosts(skill: string, inventory: Inventory): string[] {
   const hosts = hostsIn(inventory);
