@@ -46,10 +46,11 @@ export function createPlannerView(output: NodeJS.WritableStream, live: boolean):
           return;
         case "tool-input-delta": {
           const already = shown.get(progress.id) ?? 0;
-          if (already >= shownInputLength) return;
-          const piece = progress.delta.slice(0, shownInputLength - already);
-          shown.set(progress.id, already + progress.delta.length);
-          output.write(already + progress.delta.length > shownInputLength ? `${piece}…` : piece);
+          if (already > shownInputLength) return; // cut already
+          const room = shownInputLength - already;
+          const cut = progress.delta.length > room;
+          output.write(cut ? `${progress.delta.slice(0, room)}…` : progress.delta);
+          shown.set(progress.id, cut ? Number.POSITIVE_INFINITY : already + progress.delta.length);
           return;
         }
         case "tool-call":
