@@ -197,6 +197,39 @@ targets:
   });
 });
 
+describe("budgets and failures at the edges of a stream", () => {
+  it("an overloaded error before message_start counts as a failed request: retried after the SDK's backoff", async () => {
+    const { result, server } = await plan("anthropic", [
+      { streamError: { type: "overloaded_error", message: "Overloaded", first: true } },
+      ...talkativeScript(),
+    ]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(server.requests.length).toBe(3);
+    expect(result.stderr).not.toContain("asking again"); // the request itself was retried, not a broken stream
+    expect(result.stderr).toContain("2 turns, 2400 input and 160 output tokens");
+  });
+
+  it("max_planning_time stops a stream that is still arriving (exit 9)", async () => {
+    const config = join(temp.path, "slow-stream.yaml");
+    writeFileSync(
+      config,
+      `llm: { provider: anthropic, model: claude-sonnet-4-5 }
+targets:
+  db-1: { target: database, target_config: { connection_url: "${db.url}", db_type: postgres } }
+max_planning_time: "1s"
+`,
+    );
+    const server = await startScriptedLlmServer("anthropic", [{ text: "word ".repeat(100), toolCalls: [call("list_targets")] }], {
+      frameDelayMs: 100,
+    });
+    const result = await runChaos(["plan", "Stress the shop", "--config", config], providerEnvironment("anthropic", server.baseUrl));
+    await server.close();
+    expect(result.exitCode, result.stderr).toBe(9);
+    expect(result.stderr).toContain("planning took longer than its budget of 1000 ms (max_planning_time); nothing was changed");
+    expect(server.framesSent()).toBeLessThan(60); // the stream was cut, not read to its end
+  });
+});
+
 describe("interrupted while streaming", () => {
   it("Ctrl-C in the middle of a streamed answer exits 130 with nothing changed, and is not taken for a broken stream", async () => {
     const server = await startScriptedLlmServer("anthropic", [{ text: "word ".repeat(200), toolCalls: [call("list_targets")] }], {

@@ -24,9 +24,10 @@ export interface ScriptedReply {
   /**
    * The provider fails this turn, e.g. `{type: "overloaded_error", message: "Overloaded"}`: a
    * streamed answer breaks off with an error event after the text; an unstreamed one is an HTTP
-   * error (529 for overloaded, else 500).
+   * error (529 for overloaded, else 500). `first`: Anthropic's error event comes before anything
+   * else, even message_start (the adapter then treats it as a failed request).
    */
-  streamError?: { type: string; message: string };
+  streamError?: { type: string; message: string; first?: boolean };
 }
 
 export interface RecordedRequest {

@@ -29,6 +29,8 @@ export function pieces(text: string, size = 7): string[] {
 
 function anthropicFrames(reply: ScriptedReply, turn: number, model: string): string[] {
   const event = (data: Record<string, unknown>) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
+  const failure = reply.streamError && { type: reply.streamError.type, message: reply.streamError.message };
+  if (failure && reply.streamError?.first) return [event({ type: "error", error: failure })];
   const calls = reply.toolCalls ?? [];
   const frames = [
     event({
@@ -58,7 +60,7 @@ function anthropicFrames(reply: ScriptedReply, turn: number, model: string): str
     index++;
   }
   // A stream broken off by the provider: the error comes after what was already sent.
-  if (reply.streamError) return [...frames, event({ type: "error", error: reply.streamError })];
+  if (failure) return [...frames, event({ type: "error", error: failure })];
   calls.forEach((call, callIndex) => {
     const block = index + callIndex;
     open(block, { type: "tool_use", id: `toolu_${turn}_${callIndex}`, name: call.name, input: {} });
