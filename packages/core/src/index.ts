@@ -46,6 +46,7 @@ export {
   ConnectionError,
   ExitCode,
   formatIssue,
+  RollbackBlockedError,
   SkillError,
   UnfinishedExperimentError,
 } from "./errors/index.js";

@@ -279,7 +279,10 @@ describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation af
     };
     const skill = databaseSkills.find((candidate) => candidate.name === "db.update_load") as (typeof databaseSkills)[number];
     const result = await withDatabaseSession(db.url, kind, (session) =>
-      skill.rollback({ experimentId: "test", session, runtime: new Map(), log: new EventBus().logger() }, undo),
+      skill.rollback(
+        { experimentId: "test", session, runtime: new Map(), log: new EventBus().logger(), saveCheckpoint: () => undefined },
+        undo,
+      ),
     );
     expect((await db.execute("SELECT balance FROM ledger"))[0]?.balance).toBe(kind === "postgres" ? "130" : 130);
     if (kind === "postgres") {
@@ -326,7 +329,12 @@ describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation in
     const results = await withDatabaseSession(db.url, kind, async (session) => {
       const done = [];
       for (const step of steps)
-        done.push(await skill.rollback({ experimentId: "test", session, runtime, log: new EventBus().logger() }, step));
+        done.push(
+          await skill.rollback(
+            { experimentId: "test", session, runtime, log: new EventBus().logger(), saveCheckpoint: () => undefined },
+            step,
+          ),
+        );
       return done;
     });
     expect(results.at(-1)?.summary).toMatch(/restored 1 row\(s\) of .*ledger, compensated 1/);
