@@ -60,7 +60,7 @@ async function rollBackUnderDeadlines<T>(
           { cause: error },
         );
       }
-      context.log.warn(`${skillName}: rollback step waits for a lock (${blockedBy}); try ${tries + 1} in ${Math.round(delay)} ms`);
+      context.log.warn(`${skillName}: rollback step waits for a lock, ${blockedBy}; try ${tries + 1} in ${Math.round(delay)} ms`);
       await sleep(delay);
     }
   }
