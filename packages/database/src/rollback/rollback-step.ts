@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { formatDuration, RollbackBlockedError, type RollbackContext, type Skill } from "@chaos-agents/core";
+import { formatDuration, type JsonValue, RollbackBlockedError, type RollbackContext, type Skill } from "@chaos-agents/core";
 import type { DatabaseSession } from "../database-session.js";
 import { describeBlocker } from "./lock-blockers.js";
 import { isLockTimeout, isStatementTimeout, rollbackDeadlines } from "./rollback-deadlines.js";
@@ -21,7 +21,17 @@ export function withRollbackDeadlines<Params, Undo extends Parameters<Skill["rol
 ): Skill<Params, DatabaseSession, Undo> {
   return {
     ...skill,
-    rollback: (context, undo) => rollBackUnderDeadlines(skill.name, context, (session) => skill.rollback({ ...context, session }, undo)),
+    rollback(context, undo) {
+      // A try may save a checkpoint and then fail: the next try here must see it, as the engine's would.
+      let checkpoint = context.checkpoint;
+      const saveCheckpoint = (saved: JsonValue) => {
+        context.saveCheckpoint(saved);
+        checkpoint = saved;
+      };
+      return rollBackUnderDeadlines(skill.name, context, (session) =>
+        skill.rollback({ ...context, session, checkpoint, saveCheckpoint }, undo),
+      );
+    },
   };
 }
 
