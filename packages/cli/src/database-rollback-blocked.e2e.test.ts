@@ -13,9 +13,12 @@ import {
 import { afterAll, describe, expect, it } from "vitest";
 
 // An application transaction holds row locks on rows the rollback must delete (insert_load) and
-// restore (update_load), longer than the rollback's lock retry budget. The run must not hang:
-// it exits with the rollback-incomplete code naming the holder, and `chaos recover` finishes
-// exactly once the application has let go.
+// restore (update_load), longer than the rollback's lock retry budget: it adds 1 to every
+// item's qty (a delta on top of chaos's random values) and keeps its transaction open. The run
+// must not hang: it exits with the rollback-incomplete code naming the holder, and once the
+// application commits, `chaos recover` finishes exactly, compensating chaos's change and keeping
+// the application's delta (on MySQL/MariaDB that needs the batch's commit proof, which the step
+// journaled when the run first tried it).
 const temp = makeTempDirectory("chaos-rollback-blocked-");
 afterAll(temp.remove);
 
@@ -48,7 +51,7 @@ describe.each(["postgres", "mysql"] as const)("%s: rollback blocked by an applic
     duration: 4s
     skills:
       - { skill_name: db.insert_load, params: { tables: [orders], rows_per_table: 30 } }
-      - { skill_name: db.update_load, params: { tables: [items], rows_per_table: 20, mode: random } }
+      - { skill_name: db.update_load, params: { tables: [items], rows_per_table: 20, mode: random, columns: [qty], compensate: [qty] } }
 `,
     );
     const journal = join(temp.path, `${kind}.sqlite`);
@@ -57,7 +60,7 @@ describe.each(["postgres", "mysql"] as const)("%s: rollback blocked by an applic
     application = await openApplicationSession(db);
     await application.query("BEGIN");
     await application.query("SELECT id FROM orders ORDER BY id FOR UPDATE");
-    await application.query("SELECT id FROM items ORDER BY id FOR UPDATE");
+    await application.query("UPDATE items SET qty = qty + 1");
     // On MariaDB an idle transaction shows no statement; this one is busy while it holds the locks.
     const busy = kind === "mysql" ? application.query("SELECT SLEEP(600) AS busy") : undefined;
     const result = await run.done;
@@ -65,14 +68,14 @@ describe.each(["postgres", "mysql"] as const)("%s: rollback blocked by an applic
     expect(result.exitCode, output).toBe(6);
     const blockedBy = new RegExp(
       kind === "postgres"
-        ? `blocked by pid ${application.pid} \\(idle in transaction.*last query: SELECT id FROM items ORDER BY id FOR UPDATE`
+        ? `blocked by pid ${application.pid} \\(idle in transaction.*last query: UPDATE items SET qty = qty \\+ 1`
         : `blocked by pid ${application.pid} \\(.*query: SELECT SLEEP\\(600\\) AS busy`,
     );
     expect(output).toMatch(blockedBy);
     expect(output).toMatch(/db\.insert_load: rollback step waited for a lock .* and gave up/);
     expect(output).toMatch(/db\.update_load: rollback step waited for a lock .* and gave up/);
 
-    // The application finishes its transaction without changing anything; recover completes.
+    // The application commits its delta; recover completes.
     if (busy) {
       await db.execute(`KILL QUERY ${application.pid}`);
       // MariaDB ends the statement ("interrupted"), not the transaction: the locks stay until COMMIT.
@@ -81,6 +84,9 @@ describe.each(["postgres", "mysql"] as const)("%s: rollback blocked by an applic
     await application.query("COMMIT");
     const recovered = await runChaos(["--output", "json", "recover", "--journal", journal]);
     expect(recovered.exitCode, recovered.stdout + recovered.stderr).toBe(0);
+    expect(recovered.stdout + recovered.stderr).toMatch(/compensated 20/);
+    // Take the application's delta back out: what remains must be exactly the state before chaos.
+    await db.execute("UPDATE items SET qty = qty - 1");
     expect(await databaseState(db.url, kind)).toEqual(before);
   });
 });
