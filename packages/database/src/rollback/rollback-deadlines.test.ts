@@ -1,4 +1,4 @@
-import type { ChaosEvent } from "@chaos-agents/core";
+import { type ChaosEvent, defineSkill, EventBus } from "@chaos-agents/core";
 import {
   type ApplicationSession,
   databaseState,
@@ -8,6 +8,10 @@ import {
   useTestDatabases,
 } from "@chaos-agents/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import type { DatabaseSession } from "../database-session.js";
+import { createDatabaseTarget } from "../database-target.js";
+import { withRollbackDeadlines } from "./rollback-step.js";
 
 const databases = useTestDatabases();
 const kinds: TestDatabaseKind[] = ["postgres", "mysql"];
@@ -64,4 +68,63 @@ describe.each(kinds)("%s: an application lock on rows the rollback must change",
       expect(await databaseState(db.url, kind)).toEqual(before);
     },
   );
+});
+
+describe.each(kinds)("%s: the rollback's sessions", (kind) => {
+  it("carry the lock and statement deadlines, and a statement past its deadline fails the step naming the setting", async () => {
+    const db = await databases.empty(kind);
+    const target = createDatabaseTarget();
+    const config = target.configSchema.parse({
+      connection_url: db.url,
+      db_type: kind,
+      rollback: { lock_timeout: "2s", statement_timeout: "1s" },
+    });
+    const session = await target.connect(config, { experimentId: "deadlines", log: new EventBus().logger() });
+    try {
+      const { client } = await session.rollbackClient();
+      const settings =
+        kind === "postgres"
+          ? (await client.query("SELECT current_setting('lock_timeout') AS locks, current_setting('statement_timeout') AS statements"))
+              .rows[0]
+          : (
+              await client.query(
+                "SELECT @@SESSION.innodb_lock_wait_timeout AS locks, @@SESSION.lock_wait_timeout AS metadata, @@SESSION.max_statement_time AS statements",
+              )
+            ).rows[0];
+      expect(Object.fromEntries(Object.entries(settings ?? {}).map(([name, value]) => [name, String(value)]))).toEqual(
+        kind === "postgres" ? { locks: "2s", statements: "1s" } : { locks: "2", metadata: "2", statements: "1" },
+      );
+      // The agent's own pool (the load skills') keeps the server's defaults.
+      const own = await session.client.query(kind === "postgres" ? "SHOW statement_timeout" : "SELECT @@SESSION.max_statement_time AS t");
+      expect(Object.values(own.rows[0] ?? {}).map(String)).toEqual(["0"]);
+
+      const slow = withRollbackDeadlines(
+        defineSkill<unknown, DatabaseSession, { sleep: number }>({
+          name: "test.slow_rollback",
+          target: "database",
+          description: "a rollback statement that runs too long",
+          reversible: true,
+          params: z.object({}),
+          inject: async () => ({ summary: "" }),
+          async rollback({ session: rollbackSession }, undo) {
+            await rollbackSession.client.query(kind === "postgres" ? `SELECT pg_sleep(${undo.sleep})` : `SELECT SLEEP(${undo.sleep})`);
+            return {};
+          },
+        }),
+      );
+      const started = Date.now();
+      const failure = await slow
+        .rollback(
+          { experimentId: "deadlines", session, runtime: new Map(), log: new EventBus().logger(), saveCheckpoint: () => undefined },
+          { sleep: 30 },
+        )
+        .catch((error: Error) => error);
+      expect(String(failure)).toMatch(
+        /test\.slow_rollback: a rollback statement ran longer than the statement deadline \(target_config\.rollback\.statement_timeout: 1s\)/,
+      );
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await session.close();
+    }
+  });
 });
