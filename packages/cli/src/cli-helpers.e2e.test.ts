@@ -16,7 +16,7 @@ function twoExperiments(directory: string): string {
   const entry = (name: string) => `  - name: "${name}"
     target: server
     target_config: { local: true }
-    duration: "0s"
+    duration: "1ms"
     skills: [{ skill_name: server.fixture_overwrite, params: { directory: "${directory}", files: 2 } }]
 `;
   writeFileSync(path, `plugins: ["${plugin}"]\nexperiments:\n${entry("alpha")}${entry("beta")}`);
@@ -74,7 +74,7 @@ describe("chaos run --experiment, history and report", () => {
 
     const past = await runChaos(["history", "--journal", journal]);
     expect(past.stdout).toMatch(
-      /succeeded\s+beta \[(c\w+-\w+)\] on server local:\/\/\S+\n {4}skills: server\.fixture_overwrite; rollback 2\/2 steps/,
+      /succeeded, rolled back\s+beta \[(c\w+-\w+)\] on server local:\/\/\S+\n {4}skills: server\.fixture_overwrite; rollback 2\/2 steps/,
     );
     const id = /beta \[(c\w+-\w+)\]/.exec(past.stdout)?.[1] as string;
     const again = await runChaos(["report", id, "--journal", journal]);

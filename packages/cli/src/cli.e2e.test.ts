@@ -77,7 +77,7 @@ describe("chaos binary", () => {
     expect(human.exitCode).toBe(0);
     expect(human.stdout).toMatch(/^db\.insert_load \(database target, rolled back exactly\)\n/);
     expect(human.stdout).toMatch(/ {2}rows_per_table: integer, > 0 and ≤ 10000000, default 1000\n/);
-    const json = JSON.parse((await runChaos(["--output", "json", "describe", "server.disk_fill"])).stdout);
+    const json = JSON.parse((await runChaos(["--output", "json", "describe", "server.disk_fill"])).stdout.split("\n")[0] as string);
     expect(json).toMatchObject({ name: "server.disk_fill", target: "server", params: { type: "object" } });
     expect(Object.keys(json.params.properties)).toContain("target_mount");
     const typo = await runChaos(["describe", "db.insrt_load"]);
@@ -107,7 +107,7 @@ describe("chaos binary", () => {
   });
 
   it("emits JSON lines with --output json, each valid against the documented, versioned events schema", async () => {
-    const result = await runChaos(["--output", "json", "run", config({ files: 2 }, '    duration: "0s"'), "--journal", journal]);
+    const result = await runChaos(["--output", "json", "run", config({ files: 2 }, '    duration: "1ms"'), "--journal", journal]);
     expect(result.exitCode).toBe(0);
     const events = result.stdout
       .trim()
@@ -115,7 +115,10 @@ describe("chaos binary", () => {
       .map((line) => JSON.parse(line));
     expect(events[0]).toMatchObject({ type: "experiment_started", target: "server", schema_version: 1 });
     for (const event of events) expect(chaosEventSchema.safeParse(event).error, JSON.stringify(event)).toBeUndefined();
-    expect(events.at(-1)).toMatchObject({ type: "experiment_finished", status: "succeeded" });
+    expect(events.at(-2)).toMatchObject({ type: "experiment_finished", status: "succeeded" });
+    expect(events.at(-1)).toMatchObject({ type: "command_finished", command: "run", exitCode: 0, ok: true });
+    expect(events.filter((event) => event.type === "command_finished")).toHaveLength(1);
+    expect(events.map((event) => event.type)).toContain("rollback_started");
   });
 
   it("changes nothing in a dry run", async () => {
@@ -228,7 +231,7 @@ describe("chaos binary", () => {
   });
 
   it("uses CHAOS_JOURNAL when no --journal is given", async () => {
-    const result = await runChaos(["run", config({ files: 1 }, '    duration: "0s"')], { CHAOS_JOURNAL: journal });
+    const result = await runChaos(["run", config({ files: 1 }, '    duration: "1ms"')], { CHAOS_JOURNAL: journal });
     expect(result.exitCode).toBe(0);
     expect(existsSync(journal)).toBe(true);
   });
@@ -240,7 +243,7 @@ describe("bad configs", () => {
     [
       "wrong types",
       'experiments:\n  - name: x\n    target: database\n    target_config: { connection_url: "postgres://u:hunter2@h/d", db_type: postgres }\n    skills: [{ skill_name: db.insert_load, params: { rows_per_table: "ten" } }]\n    parallel: "no"\n',
-      /bad\.yaml:5:\d+: experiments\[0\]\.skills\[0\]\.params\.rows_per_table: expected a positive integer, got "ten"[\s\S]*bad\.yaml:6:\d+: experiments\[0\]\.parallel: expected boolean, got "no"/,
+      /bad\.yaml:5:\d+: experiments\[0\]\.skills\[0\]\.params\.rows_per_table: expected a positive integer, got "ten"[\s\S]*bad\.yaml:6:\d+: experiments\[0\]\.parallel: expected true or false, got "no"/,
     ],
     [
       "unknown skill",
@@ -285,5 +288,88 @@ describe("bad configs", () => {
     const result = await runChaos(["validate", join(temp.path, "missing.yaml")]);
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toContain("cannot read the file");
+  });
+
+  describe("--output json: every command, JSON lines only, exactly one final event", () => {
+    const lines = (stdout: string) =>
+      stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const finalEventOf = (stdout: string) => {
+      const events = lines(stdout);
+      for (const event of events) expect(chaosEventSchema.safeParse(event).error, JSON.stringify(event)).toBeUndefined();
+      expect(events.filter((event) => event.type === "command_finished")).toHaveLength(1);
+      return events.at(-1);
+    };
+
+    it("validate, list-skills, status and history end with command_finished, their facts in details", async () => {
+      const valid = await runChaos(["--output", "json", "validate", config({ files: 1 })]);
+      expect(valid.exitCode).toBe(0);
+      expect(finalEventOf(valid.stdout)).toMatchObject({
+        type: "command_finished",
+        command: "validate",
+        exitCode: 0,
+        ok: true,
+        details: { valid: true, form: "experiments", experiments: ["files"] },
+      });
+      const skills = await runChaos(["--output", "json", "list-skills", "--target", "database"]);
+      const listed = finalEventOf(skills.stdout) as { details: { skills: { name: string }[] } };
+      expect(listed.details.skills.map((skill) => skill.name)).toContain("db.insert_load");
+      for (const command of [["status"], ["history"], ["recover"]]) {
+        const result = await runChaos(["--output", "json", ...command, "--journal", journal]);
+        expect(finalEventOf(result.stdout), command[0]).toMatchObject({ command: command[0], exitCode: result.exitCode });
+      }
+    });
+
+    it("a config error, a usage error and a connection error are JSON events too, with the exit code", async () => {
+      const file = join(temp.path, "broken.yaml");
+      writeFileSync(file, "experiments:\n  - name: x\n    target: database\n    target_config: { db_type: postgres }\n    skills: []\n");
+      const invalid = await runChaos(["--output", "json", "validate", file]);
+      expect(invalid.exitCode).toBe(3);
+      expect(finalEventOf(invalid.stdout)).toMatchObject({
+        command: "validate",
+        exitCode: 3,
+        ok: false,
+        error: `invalid config ${file} (2 problems)`,
+        issues: [
+          { path: "experiments[0].target_config.connection_url", line: 4, message: "missing: expected text" },
+          { path: "experiments[0].skills", message: "expected at least one skill" },
+        ],
+      });
+      const usage = await runChaos(["--output", "json", "frobnicate"]);
+      expect(usage.exitCode).toBe(2);
+      expect(finalEventOf(usage.stdout)).toMatchObject({ command: "frobnicate", exitCode: 2, error: "unknown command 'frobnicate'" });
+
+      const unreachable = join(temp.path, "unreachable.yaml");
+      writeFileSync(
+        unreachable,
+        'experiments:\n  - name: x\n    target: database\n    target_config: { connection_url: "postgres://chaos:s3cret@127.0.0.1:1/shop", db_type: postgres }\n    skills: [{ skill_name: db.select_load }]\n    duration: 1s\n',
+      );
+      const refused = await runChaos(["--output", "json", "run", unreachable, "--journal", journal]);
+      expect(refused.exitCode).toBe(4);
+      const final = finalEventOf(refused.stdout) as { error: string };
+      expect(final).toMatchObject({ command: "run", exitCode: 4, ok: false });
+      expect(final.error).toContain("127.0.0.1:1");
+      expect(refused.stdout).not.toContain("s3cret");
+    });
+  });
+
+  it("colours on a terminal only, and never with NO_COLOR or --no-color", async () => {
+    const file = join(temp.path, "missing.yaml");
+    // `script` (util-linux, essential on Debian) gives the command a real pseudo-terminal.
+    const inTerminal = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawnSync("script", ["-qec", [process.execPath, chaosBinary, ...args].map((word) => `'${word}'`).join(" "), "/dev/null"], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: "xterm", ...env },
+        encoding: "utf8",
+      }).stdout;
+    expect(inTerminal(["validate", file])).toMatch(
+      /\x1b\[31merror:\x1b\[39m invalid config [\s\S]*there is no such file \(check the path\)/,
+    );
+    expect(inTerminal(["validate", file], { NO_COLOR: "1" })).not.toContain("\x1b[");
+    expect(inTerminal(["--no-color", "validate", file])).not.toContain("\x1b[");
+    const piped = await runChaos(["validate", file]);
+    expect(piped.stderr).not.toContain("\x1b[");
+    expect(piped.stderr).toContain("there is no such file (check the path)");
   });
 });

@@ -17,7 +17,8 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     .addOption(new Option("--output <format>", "event output").choices(["human", "json"]).default("human"))
     .option("--events-file <path>", "also append every event as a JSON line to this file")
     .option("--webhook <url>", "also POST events to this URL (bearer token from $CHAOS_WEBHOOK_TOKEN)")
-    .option("-v, --verbose", "show debug lines, observations and every rollback step")
+    .option("-v, --verbose", "show debug lines and every observation")
+    .option("--no-color", "plain text even on a terminal (NO_COLOR does the same)")
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .exitOverride()
     .showSuggestionAfterError();

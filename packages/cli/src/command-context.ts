@@ -10,13 +10,13 @@ import {
 
 export type { CommandIo, GlobalOptions } from "./io.js";
 
-import type { CommandIo, GlobalOptions } from "./io.js";
+import { type CommandIo, type GlobalOptions, useColour } from "./io.js";
 
 /** The sinks the flags ask for: human view on stderr, or JSON lines on stdout; plus file and webhook. */
 export function createEventBus(options: GlobalOptions, io: CommandIo): EventBus {
   const events = new EventBus();
   if (options.output === "json") events.add(createJsonLinesSink(io.stdout));
-  else events.add(createConsoleSink({ stream: io.stderr, verbose: options.verbose }));
+  else events.add(createConsoleSink({ stream: io.stderr, verbose: options.verbose, colour: useColour(io.env, io.stderr, options.color) }));
   if (options.eventsFile) events.add(openEventsFile(options.eventsFile));
   if (options.webhook) events.add(webhookWithOneWarning(options.webhook, io));
   return events;

@@ -51,3 +51,52 @@ describe("shipped configs", () => {
     expect(committed).toEqual(configJsonSchema(createBuiltinRegistry()));
   });
 });
+
+describe("validation catches what users get wrong, in words", () => {
+  const problems = async (yaml: string) => {
+    const file = join(temp.path, "wrong.yaml");
+    writeFileSync(file, yaml);
+    const error = await loadConfigFile(file, { registry: createBuiltinRegistry(), env: {} }).catch(
+      (caught: { issues?: unknown }) => caught,
+    );
+    return ((error as { issues?: { path: string; message: string }[] }).issues ?? []).map((issue) => `${issue.path}: ${issue.message}`);
+  };
+
+  it("refuses a hold of 0s, and `local: true` together with `hosts`", async () => {
+    expect(
+      await problems(`experiments:
+  - name: both
+    target: server
+    target_config: { local: true, hosts: [{ host: 10.0.0.1, username: root, auth: { type: agent } }] }
+    skills: [{ skill_name: server.cpu_stress, params: { workers: 1 } }]
+    duration: 0s
+`),
+    ).toEqual([
+      "experiments[0].target_config.local: `local: true` and `hosts` together: say which one the experiment acts on (remove `hosts`, or `local`)",
+      'experiments[0].duration: a hold of 0 shows nothing: give it a length such as "30s" (the shortest is "1ms"), got "0s"',
+    ]);
+  });
+
+  it("suggests the key meant for an unknown one, in target configs, params and the experiment itself; types in words", async () => {
+    expect(
+      await problems(`experiments:
+  - name: typo
+    target: database
+    target_config: { url: "postgres://127.0.0.1/shop", db_type: postgres }
+    skills: [{ skill_name: db.insert_load, params: { rows_per_tabel: 10, tables: 3 } }]
+    duraton: 5s
+  - name: target-typo
+    target: databse
+    target_config: {}
+    skills: [{ skill_name: db.select_load }]
+`),
+    ).toEqual([
+      "experiments[0].target_config.connection_url: missing: expected text",
+      'experiments[0].target_config.url: unknown key "url": did you mean "connection_url"? (unknown keys are not ignored)',
+      'experiments[0].skills[0].params.rows_per_tabel: unknown key "rows_per_tabel": did you mean "rows_per_table"? (unknown keys are not ignored)',
+      "experiments[0].skills[0].params.tables: expected a list, got 3",
+      'experiments[0].duraton: unknown key "duraton": did you mean "duration"? (unknown keys are not ignored)',
+      'experiments[1].target: expected one of database, kubernetes, server, got "databse"; did you mean "database"?',
+    ]);
+  });
+});

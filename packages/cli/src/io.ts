@@ -7,6 +7,8 @@ export interface GlobalOptions {
   eventsFile?: string;
   webhook?: string;
   verbose?: boolean;
+  /** False with `--no-color`. */
+  color?: boolean;
 }
 
 /** Where a command writes: tests pass buffers, the binary passes the process streams. */
@@ -18,8 +20,20 @@ export interface CommandIo {
   stdin?: NodeJS.ReadableStream;
   /** Aborted on the first SIGINT/SIGTERM. */
   signal?: AbortSignal;
+  /** With `--output json`: adds structured facts to the command's final event (its text goes there too). */
+  result?: (details: Record<string, unknown>) => void;
 }
 
 export function defaultIo(): CommandIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+/**
+ * Colours only on a terminal, and never with `--no-color` or a non-empty NO_COLOR (no-color.org);
+ * FORCE_COLOR (not "0") asks for them anywhere, as in other Node tools.
+ */
+export function useColour(env: NodeJS.ProcessEnv, stream: NodeJS.WritableStream & { isTTY?: boolean }, flag = true): boolean {
+  if (!flag || env.NO_COLOR) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
+  return Boolean(stream.isTTY) && env.TERM !== "dumb";
 }

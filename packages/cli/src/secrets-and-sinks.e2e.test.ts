@@ -31,7 +31,7 @@ describe("secrets never leave chaos", () => {
   - name: secret
     target: database
     target_config: { connection_url: "${url}", db_type: postgres }
-    duration: 0s
+    duration: 1ms
     skills: [{ skill_name: db.insert_load, params: { rows_per_table: 10 } }]
 `,
       );
@@ -100,7 +100,7 @@ experiments:
       const { port } = server.address() as AddressInfo;
       const directory = makeTempDirectory().path;
       const result = await runChaos(
-        ["--webhook", `http://127.0.0.1:${port}/hook`, "run", fileConfig(directory, "0s"), "--journal", join(temp.path, "w.sqlite")],
+        ["--webhook", `http://127.0.0.1:${port}/hook`, "run", fileConfig(directory, "1ms"), "--journal", join(temp.path, "w.sqlite")],
         { CHAOS_WEBHOOK_TOKEN: "tok-123" },
       );
       expect(result.exitCode).toBe(0);
@@ -127,7 +127,7 @@ experiments:
         "--webhook",
         `http://127.0.0.1:${port}/hook`,
         "run",
-        fileConfig(directory, "0s"),
+        fileConfig(directory, "1ms"),
         "--journal",
         join(temp.path, "dead-webhook.sqlite"),
       ]);

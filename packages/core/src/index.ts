@@ -23,6 +23,13 @@ export { summarizeConflicts } from "./engine/conflict-summary.js";
 export { newExperimentId } from "./engine/experiment-id.js";
 export { currentOwner, heartbeatIntervalMs, heartbeatLapseMs, ownerOfProcess, ownerState } from "./engine/experiment-owner.js";
 export {
+  ExperimentSession,
+  type ExperimentSessionOptions,
+  type HoldObservation,
+  type PlannedSkill,
+  selectResources,
+} from "./engine/experiment-session.js";
+export {
   type RecoveredExperiment,
   type RecoverOptions,
   type RecoverResult,
@@ -37,8 +44,9 @@ export {
   type RollbackReport,
   type SkillReport,
 } from "./engine/report.js";
+export { counted, formatMetrics, statusInWords } from "./engine/report-words.js";
 export { rollBackSteps } from "./engine/roll-back-steps.js";
-export { type HoldObservation, type RunExperimentOptions, runExperiment, selectResources } from "./engine/run-experiment.js";
+export { type RunExperimentOptions, runExperiment } from "./engine/run-experiment.js";
 export {
   ChaosError,
   ConfigError,
@@ -59,7 +67,7 @@ export {
   eventSchemaVersion,
   eventsJsonSchema,
 } from "./events/chaos-event.js";
-export { createConsoleSink, formatMetrics } from "./events/console-sink.js";
+export { createConsoleSink } from "./events/console-sink.js";
 export { EventBus, type EventSink } from "./events/event-bus.js";
 export { createJsonLinesSink } from "./events/json-lines-sink.js";
 export type { Logger } from "./events/logger.js";

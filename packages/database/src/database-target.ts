@@ -7,8 +7,6 @@ import { discoverPostgres } from "./discovery/discover-postgres.js";
 import { createRollbackClient, type RollbackClient } from "./rollback/rollback-client.js";
 import { rollbackDeadlines } from "./rollback/rollback-deadlines.js";
 import { dialectFor } from "./sql/dialect.js";
-import { createMysqlClient } from "./sql/mysql-client.js";
-import { createPostgresClient } from "./sql/postgres-client.js";
 
 /** The connection URL without its password: what the journal and reports show. */
 export function databaseIdentity(config: Pick<DatabaseConfig, "connection_url">): string {
@@ -30,7 +28,11 @@ export function createDatabaseTarget(): Target<DatabaseConfig, DatabaseSession> 
     identify: databaseIdentity,
     async connect(config, context) {
       const connectionTag = `chaos-${context.experimentId}`;
-      const client = config.db_type === "postgres" ? createPostgresClient(config) : createMysqlClient(config);
+      // The drivers load here, not with the package: `chaos validate` and `--help` never need them.
+      const client =
+        config.db_type === "postgres"
+          ? (await import("./sql/postgres-client.js")).createPostgresClient(config)
+          : (await import("./sql/mysql-client.js")).createMysqlClient(config);
       const identity = databaseIdentity(config);
       try {
         await client.query("SELECT 1");

@@ -56,6 +56,10 @@ export const serverConfigSchema = z
       grace: "5m",
     }),
   })
-  .refine((config) => config.local || config.hosts.length > 0, "expected `local: true` or at least one entry in `hosts`");
+  .refine((config) => config.local || config.hosts.length > 0, "expected `local: true` or at least one entry in `hosts`")
+  .refine((config) => !(config.local && config.hosts.length > 0), {
+    message: "`local: true` and `hosts` together: say which one the experiment acts on (remove `hosts`, or `local`)",
+    path: ["local"],
+  });
 
 export type ServerConfig = z.output<typeof serverConfigSchema>;

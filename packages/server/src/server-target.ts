@@ -8,7 +8,6 @@ import type { ServerSession } from "./server-session.js";
 import { sweepHost } from "./sweep.js";
 import type { HostConnection } from "./transports/host-connection.js";
 import { createLocalConnection } from "./transports/local-connection.js";
-import { createSshConnection } from "./transports/ssh-connection.js";
 
 function identify(config: ServerConfig): string {
   return config.local ? `local://${hostname()}` : config.hosts.map((host) => `ssh://${host.username}@${host.host}:${host.port}`).join(",");
@@ -23,6 +22,8 @@ export function createServerTarget(): Target<ServerConfig, ServerSession> {
     identify: (config) => identify(serverConfigSchema.parse(config)),
     async connect(rawConfig, context) {
       const config = serverConfigSchema.parse(rawConfig);
+      // ssh2 loads here, not with the package: `chaos validate` and `--help` never need it.
+      const { createSshConnection } = await import("./transports/ssh-connection.js");
       const connections: HostConnection[] = config.local
         ? [createLocalConnection({ sudo: config.sudo })]
         : config.hosts.map((host) =>

@@ -32,7 +32,7 @@ export async function runDatabaseExperiment(
       target: "database",
       target_config: { connection_url: options.url, db_type: options.dbType, ...options.targetConfig },
       skills: options.skills,
-      duration: options.duration ?? "0s",
+      duration: options.duration ?? "1ms",
       parallel: options.parallel ?? false,
       resource_filters: options.resourceFilters ?? [],
       allow_dangerous: options.allowDangerous ?? false,

@@ -7,12 +7,12 @@ import {
   defaultJournalPath,
   ExitCode,
   type ExperimentReport,
+  ExperimentSession,
   formatReport,
   newExperimentId,
   parseDuration,
   type Registry,
   redactText,
-  runExperiment,
 } from "@chaos-agents/core";
 import { analyseRun, estimateCostUsd, type ObservationUsage, observeHold } from "@chaos-agents/llm";
 import { createBuiltinRegistry } from "../builtin-registry.js";
@@ -63,26 +63,39 @@ async function runPlanned(planned: PlanningResult, options: AgentOptions, regist
   const usage = { turns: planned.outcome.turns, inputTokens: planned.outcome.inputTokens, outputTokens: planned.outcome.outputTokens };
   let watching: Promise<ObservationUsage> | undefined;
   try {
-    const report = await runExperiment(planned.outcome.parsed, {
+    // The agent drives the engine's steps itself: the model watches the hold between inject and rollback.
+    const run = await ExperimentSession.open(planned.outcome.parsed, {
       registry,
       journal,
       events,
       signal: io.signal,
       configFile: planPath,
       configHash: createHash("sha256").update(planned.planFile).digest("hex"),
-      observer: (hold) => {
-        watching = observeHold({
-          model: planned.model,
-          hold,
-          durationMs: parseDuration(planned.outcome.parsed.duration) ?? 0,
-          goal: planned.goal,
-          contextTools: planned.contextTools,
-          maxTokens: planned.maxTokens,
-          log: events.logger(hold.experimentId),
-          onTurn: (line) => io.stderr.write(`  ${line}\n`),
-        });
-      },
     });
+    try {
+      await run.discover();
+      await run.plan();
+      try {
+        if (await run.inject())
+          await run.hold((hold) => {
+            watching = observeHold({
+              model: planned.model,
+              hold,
+              durationMs: parseDuration(planned.outcome.parsed.duration) ?? 0,
+              goal: planned.goal,
+              contextTools: planned.contextTools,
+              maxTokens: planned.maxTokens,
+              log: events.logger(hold.experimentId),
+              onTurn: (line) => io.stderr.write(`  ${line}\n`),
+            });
+          });
+      } finally {
+        await run.rollBack();
+      }
+    } finally {
+      await run.close();
+    }
+    const report = run.report;
     const reading = await analysis(planned, report, io);
     for (const part of [await watching, reading?.usage]) {
       usage.turns += part?.turns ?? 0;

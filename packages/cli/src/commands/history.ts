@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ChaosError, defaultJournalPath, ExitCode, type ExperimentReport, formatReport } from "@chaos-agents/core";
+import { ChaosError, defaultJournalPath, ExitCode, type ExperimentReport, formatReport, statusInWords } from "@chaos-agents/core";
 import type { CommandIo, GlobalOptions } from "../command-context.js";
 import { openJournalForCommand } from "./open-journal.js";
 
@@ -31,7 +31,7 @@ export async function history(options: GlobalOptions & { limit?: string }, io: C
     if (rows.length === 0) io.stdout.write("the journal holds no experiments yet\n");
     for (const row of rows) {
       io.stdout.write(
-        `${row.startedAt}  ${row.outcome.replaceAll("_", " ").padEnd(24)} ${row.name} [${row.experimentId}] on ${row.target} ${row.identity}\n` +
+        `${row.startedAt}  ${statusInWords(row.outcome).padEnd(24)} ${row.name} [${row.experimentId}] on ${row.target} ${row.identity}\n` +
           `    skills: ${row.skills.join(", ") || "(none recorded)"}; rollback ${row.rollback.done}/${row.rollback.steps} steps\n`,
       );
     }

@@ -16,7 +16,9 @@ export async function listSkills(options: ListSkillsOptions, io: CommandIo): Pro
   const registry = createBuiltinRegistry();
   for (const path of options.plugin ?? []) for (const skill of await loadPluginSkills(resolve(path))) registry.addSkill(skill);
   if (options.config) await loadConfigForCommand(options.config, registry, io);
-  const rows = registry.skills(options.target).map((skill) => [skill.name, skill.target, skill.description]);
+  const skills = registry.skills(options.target);
+  io.result?.({ skills: skills.map((skill) => ({ name: skill.name, target: skill.target, description: skill.description })) });
+  const rows = skills.map((skill) => [skill.name, skill.target, skill.description]);
   io.stdout.write(`${formatTable(["SKILL", "TARGET", "DESCRIPTION"], rows)}\n`);
   return 0;
 }

@@ -50,6 +50,19 @@ export async function recover(options: RecoverOptions, io: CommandIo): Promise<n
   const events = createEventBus(options, io);
   try {
     const { recovered: results, skipped } = await recoverWithConfigFiles({ journal, registry, events }, options);
+    io.result?.({
+      recovered: results.map((result) => ({
+        experimentId: result.experimentId,
+        name: result.name,
+        error: result.error,
+        steps: result.rollback.steps,
+        done: result.rollback.done,
+        failed: result.rollback.failed,
+        conflicts: result.rollback.conflicts,
+        swept: result.swept.length,
+      })),
+      skipped,
+    });
     for (const entry of skipped)
       io.stdout.write(`- ${entry.name} [${entry.experimentId}] on ${entry.identity}: left alone: ${entry.reason}\n`);
     if (results.length === 0 && skipped.length === 0) {

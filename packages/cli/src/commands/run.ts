@@ -51,9 +51,18 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
     if (reports.length > 0 && (options.report || !options.dryRun)) {
       const path = writeReport(reports, options.report ?? defaultReportPath(journalPath, reports), io);
       if (path && !options.dryRun) for (const report of reports) journal.recordReportPath(report.experimentId, path);
+      io.result?.({ reportPath: path });
     }
     journal.close();
   }
+  io.result?.({
+    experiments: reports.map((report) => ({
+      experimentId: report.experimentId,
+      name: report.name,
+      status: report.status,
+      error: report.error,
+    })),
+  });
   const summaries = reports.map(formatReport).join("\n\n");
   (options.output === "json" ? io.stderr : io.stdout).write(`${summaries}\n`);
   return exitCodeOf(reports, io.signal);

@@ -9,6 +9,13 @@ export async function validate(file: string, io: CommandIo): Promise<number> {
     config.form === "llm"
       ? "LLM planning config"
       : `${config.experiments.length} ${config.form === "daemon" ? "scheduled " : ""}experiment${config.experiments.length === 1 ? "" : "s"}`;
+  io.result?.({
+    file,
+    valid: true,
+    form: config.form,
+    experiments:
+      config.form === "llm" ? [] : config.experiments.map((entry) => ("experiment" in entry ? entry.experiment.name : entry.name)),
+  });
   io.stdout.write(`${file}: valid (${count})\n`);
   return 0;
 }

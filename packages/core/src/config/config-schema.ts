@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { z } from "zod";
+import { parseDuration } from "../duration.js";
 import { targetKinds } from "../target.js";
 import { durationText, positiveInteger, regexText } from "./params.js";
 import { policySchema } from "./policy-schema.js";
@@ -16,7 +17,9 @@ export const experimentSchema = z.strictObject({
   target_config: z.record(z.string(), z.unknown()),
   skills: z.array(skillEntrySchema).min(1, "expected at least one skill"),
   /** How long faults are held before rollback. */
-  duration: durationText().default("30s"),
+  duration: durationText()
+    .refine((text) => (parseDuration(text) ?? 1) > 0, 'a hold of 0 shows nothing: give it a length such as "30s" (the shortest is "1ms")')
+    .default("30s"),
   parallel: z.boolean().default(false),
   resource_filters: z.array(regexText()).default([]),
   /** Lets skills do what endangers durability or needs a restart (db.config_change). */

@@ -67,7 +67,7 @@ describe("loadConfigFile", () => {
     duration: "5 minutes"
 `);
     expect(found).toEqual([
-      '5:5 experiments[0].skils: unknown key "skils" (check its spelling; unknown keys are not ignored)',
+      '5:5 experiments[0].skils: unknown key "skils": did you mean "skills"? (unknown keys are not ignored)',
       '7:21 experiments[0].skills[0].skill_name: unknown skill "db.set_valeu"; did you mean "db.set_value"?',
       '9:39 experiments[0].skills[1].params.repeat: expected a positive integer, got "ten"',
       '10:15 experiments[0].duration: expected a duration such as "90s", "5m" or "1h30m", got "5 minutes"',
@@ -97,8 +97,8 @@ describe("loadConfigFile", () => {
         params: { extra: 1 }
 `);
     expect(found).toEqual([
-      "4:20 experiments[0].target_config.name: expected string (missing)",
-      '4:22 experiments[0].target_config.nme: unknown key "nme" (check its spelling; unknown keys are not ignored)',
+      "4:20 experiments[0].target_config.name: missing: expected text",
+      '4:22 experiments[0].target_config.nme: unknown key "nme": did you mean "name"? (unknown keys are not ignored)',
       '7:19 experiments[0].skills[0].params.extra: unknown key "extra" (check its spelling; unknown keys are not ignored)',
     ]);
   });
@@ -127,7 +127,7 @@ describe("loadConfigFile", () => {
       "skills[0].skill_name: skill server.set_value acts on server targets, but this experiment's target is database",
     ]);
     expect(issues(experiment("db.set_valu"))[0]).toMatch(/unknown skill "db\.set_valu"; did you mean "db\.set_value"\?/);
-    expect(issues(experiment("db.set_value", { value: 3 }))).toEqual(["skills[0].params.value: expected string, got 3"]);
+    expect(issues(experiment("db.set_value", { value: 3 }))).toEqual(["skills[0].params.value: expected text, got 3"]);
     expect(parseExperiment(experiment("db.set_value"), registry).skills[0]?.params).toEqual({ value: "x", repeat: 1 });
   });
 
@@ -161,8 +161,8 @@ experiments:
     skills: [{ skill_name: db.set_value, params: { value: "x" } }]
 `),
     ).toEqual([
-      "2:44 targets.shop.target_config.name: expected string (missing)",
-      '2:46 targets.shop.target_config.nme: unknown key "nme" (check its spelling; unknown keys are not ignored)',
+      "2:44 targets.shop.target_config.name: missing: expected text",
+      '2:46 targets.shop.target_config.nme: unknown key "nme": did you mean "name"? (unknown keys are not ignored)',
       '5:5 experiments[0].target_alias: unknown target alias "shp"; the targets: section names shop',
       "8:5 experiments[1].target_alias: give either target_alias or target and target_config, not both",
     ]);
@@ -182,7 +182,7 @@ experiments:
 `),
     ).toEqual([
       `1:11 plugins[0]: cannot load plugin ./nope.js: there is no file ${join(temp.path, "nope.js")}`,
-      "3:5 experiments[0].target_config: expected a mapping (key: value) (missing)",
+      "3:5 experiments[0].target_config: missing: expected a mapping (key: value)",
       "5:72 experiments[0].skills[0].params.repeat: expected a positive integer, got a number too large to use",
       "8:28 experiments[1].target_config.name: environment variable UNSET_NAME is not set (set it, or give a default: ${UNSET_NAME:-value})",
     ]);

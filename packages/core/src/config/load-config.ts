@@ -5,7 +5,7 @@ import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, pars
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors/index.js";
 import { loadPluginSkills, resolvePluginPath } from "../plugins.js";
-import type { Registry } from "../registry.js";
+import { closest, type Registry } from "../registry.js";
 import { type TargetKind, targetKinds } from "../target.js";
 import {
   configFormOf,
@@ -19,6 +19,7 @@ import {
   type ParsedExperiment,
 } from "./config-schema.js";
 import { interpolateEnv, protectReferences, restoreReferences } from "./interpolate.js";
+import { knownKeysAt } from "./schema-keys.js";
 import { resolveTargetAliases, type TargetAliases } from "./target-aliases.js";
 import { formatPath, type IssuePath, positionOf } from "./yaml-positions.js";
 
@@ -49,7 +50,7 @@ export async function loadConfigFile(file: string, options: LoadConfigOptions): 
   try {
     text = await readFile(absolute, "utf8");
   } catch (error) {
-    throw new ConfigError(file, [{ path: "", message: `cannot read the file: ${(error as Error).message}` }]);
+    throw new ConfigError(file, [{ path: "", message: `cannot read the file: ${fileErrorInWords(error)}` }]);
   }
   const result = await parseConfigText(text, { ...options, file, directory: dirname(absolute) });
   if (result.errors.length > 0) throw new ConfigError(file, result.errors);
@@ -118,7 +119,7 @@ export async function parseConfigText(
   const parsed = schema.safeParse(raw, { reportInput: true });
   // An experiment whose alias was wrong has no target: that is one problem, already said.
   const isAliasEcho = (issue: ConfigIssue) => badAliases.has(issue.path.replace(/\.(target|target_config)$/, ""));
-  if (!parsed.success) errors.push(...zodIssues(parsed.error.issues, [], at).filter((issue) => !isAliasEcho(issue)));
+  if (!parsed.success) errors.push(...zodIssues(parsed.error.issues, [], at, schema).filter((issue) => !isAliasEcho(issue)));
 
   const plugins = await loadPlugins(record.plugins, options, (path, message) => errors.push(at(path, message)));
 
@@ -234,7 +235,7 @@ function validateTargets(targets: unknown, registry: Registry, at: At, errors: C
     const target = kind && targetKinds.includes(kind) ? registry.target(kind) : undefined;
     if (!target || !config || typeof config !== "object") continue;
     const result = target.configSchema.safeParse(config, { reportInput: true });
-    if (!result.success) errors.push(...zodIssues(result.error.issues, ["targets", alias, "target_config"], at));
+    if (!result.success) errors.push(...zodIssues(result.error.issues, ["targets", alias, "target_config"], at, target.configSchema));
   }
 }
 
@@ -250,7 +251,7 @@ function validateExperiment(
   const target = kind && registry.target(kind);
   if (checkTargetConfig && target && experiment.target_config && typeof experiment.target_config === "object") {
     const result = target.configSchema.safeParse(experiment.target_config, { reportInput: true });
-    if (!result.success) errors.push(...zodIssues(result.error.issues, [...path, "target_config"], at));
+    if (!result.success) errors.push(...zodIssues(result.error.issues, [...path, "target_config"], at, target.configSchema));
   }
   if (!Array.isArray(experiment.skills)) return;
   experiment.skills.forEach((entry: unknown, index) => {
@@ -275,7 +276,7 @@ function validateExperiment(
       );
     }
     const result = skill.params.safeParse(params ?? {}, { reportInput: true });
-    if (!result.success) errors.push(...zodIssues(result.error.issues, [...entryPath, "params"], at));
+    if (!result.success) errors.push(...zodIssues(result.error.issues, [...entryPath, "params"], at, skill.params));
   });
 }
 
@@ -310,22 +311,34 @@ export function parseExperiment(experiment: ExperimentInput, registry: Registry)
   const parsed = experimentSchema.safeParse(experiment, { reportInput: true });
   const errors: ConfigIssue[] = [];
   const at: At = (path, message) => ({ path: formatPath(path), message });
-  if (!parsed.success) errors.push(...zodIssues(parsed.error.issues, [], at));
+  if (!parsed.success) errors.push(...zodIssues(parsed.error.issues, [], at, experimentSchema));
   validateExperiment(experiment as Record<string, unknown>, [], registry, at, errors);
   if (!parsed.success || errors.length > 0) throw new ConfigError(`experiment "${String(experiment?.name ?? "")}"`, errors);
   return applySchemas(parsed.data, registry);
 }
 
-function zodIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[], at: At): ConfigIssue[] {
+function zodIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[], at: At, schema?: z.core.$ZodType): ConfigIssue[] {
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
     if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => at([...path, key], `unknown key "${key}" (check its spelling; unknown keys are not ignored)`, true));
+      const known = schema ? knownKeysAt(schema, issue.path) : [];
+      return issue.keys.map((key) => {
+        const suggestion = closest(key, known) ?? known.find((name) => name.split("_").includes(key.toLowerCase()));
+        const message = suggestion
+          ? `unknown key "${key}": did you mean "${suggestion}"? (unknown keys are not ignored)`
+          : `unknown key "${key}" (check its spelling; unknown keys are not ignored)`;
+        return at([...path, key], message, true);
+      });
     }
     if (issue.code === "invalid_union" && issue.errors.length > 0) {
       // Report the branch that got furthest rather than "invalid input".
       const deepest = [...issue.errors].sort((left, right) => depth(right) - depth(left))[0] ?? [];
-      return zodIssues(deepest, path, at);
+      return zodIssues(
+        deepest.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })),
+        prefix,
+        at,
+        schema,
+      );
     }
     return [at(path, describe(issue))];
   });
@@ -346,19 +359,52 @@ function depth(issues: z.core.$ZodIssue[]): number {
 }
 
 function describe(issue: z.core.$ZodIssue): string {
-  let message = issue.message.replace(/^Invalid input: /, "");
-  if (issue.code === "invalid_type" && issue.input === undefined) {
-    // zod says "record" for what a config calls a mapping.
-    return `${message.replace(/, received undefined$/, "").replace(/\brecord\b/, "a mapping (key: value)")} (missing)`;
-  }
-  message = message.replace(/, received \w+$/, "").replace(/\brecord\b/, "a mapping (key: value)");
   const input = (issue as { input?: unknown }).input;
+  // zod's own type words ("expected record, received undefined") become the config's.
+  if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input: expected ")) {
+    const wanted = typeWords[issue.expected] ?? issue.expected;
+    if (input === undefined) return `missing: expected ${wanted}`;
+    return `expected ${wanted}, got ${input === null || typeof input !== "object" ? shown(input) : Array.isArray(input) ? "a list" : "a mapping"}`;
+  }
+  let message = issue.message
+    .replace(/^Invalid input: /, "")
+    .replace(
+      /^Invalid discriminator value\. Expected (.+)$/,
+      (_, choices: string) => `expected one of ${choices.replaceAll("'", "").split(" | ").join(", ")}`,
+    );
+  message = message.replace(/, received \w+$/, "").replace(/\brecord\b/, "a mapping (key: value)");
   if (input !== undefined && (input === null || typeof input !== "object")) message += `, got ${shown(input)}`;
+  if (issue.code === "invalid_value" && typeof input === "string") {
+    const suggestion = closest(input, issue.values.map(String));
+    if (suggestion) message += `; did you mean "${suggestion}"?`;
+  }
   return message;
 }
+
+const typeWords: Record<string, string> = {
+  string: "text",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  object: "a mapping (key: value)",
+  record: "a mapping (key: value)",
+  array: "a list",
+};
 
 /** A value as the user wrote it; numbers too large to be counts say so instead of printing 1e+300. */
 function shown(input: unknown): string {
   if (typeof input === "number" && Number.isFinite(input) && Math.abs(input) > Number.MAX_SAFE_INTEGER) return "a number too large to use";
   return JSON.stringify(input);
+}
+
+/** A file system error as a person says it, without the syscall and path Node adds. */
+function fileErrorInWords(error: unknown): string {
+  const words: Record<string, string> = {
+    ENOENT: "there is no such file (check the path)",
+    EACCES: "permission denied",
+    EISDIR: "it is a directory, not a file",
+    ENOTDIR: "a part of the path is not a directory",
+  };
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code && words[code]) ?? (error as Error).message;
 }

@@ -1,8 +1,8 @@
 import { formatDuration } from "../duration.js";
 import type { ExperimentStatus } from "../events/chaos-event.js";
-import { formatMetrics } from "../events/console-sink.js";
 import type { Metrics } from "../json.js";
 import { summarizeConflicts } from "./conflict-summary.js";
+import { formatMetrics, statusInWords } from "./report-words.js";
 
 export interface SkillReport {
   skill: string;
@@ -74,7 +74,7 @@ export function emptyRollbackReport(): RollbackReport {
 export function formatReport(report: ExperimentReport): string {
   const lines = [
     `Experiment ${report.name} [${report.experimentId}] on ${report.target} ${report.identity}`,
-    `  status: ${report.status.replaceAll("_", " ")}; faults held ${formatDuration(report.heldMs)} of ${formatDuration(report.durationMs)}`,
+    `  status: ${statusInWords(report.status)}; faults held ${formatDuration(report.heldMs)} of ${formatDuration(report.durationMs)}`,
   ];
   if (report.planner) {
     const { model, turns, inputTokens, outputTokens, rationale } = report.planner;

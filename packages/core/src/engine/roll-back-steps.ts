@@ -36,8 +36,11 @@ export async function rollBackSteps(options: RollBackStepsOptions): Promise<Roll
   // what an older one needs (LIFO), such as a proof that a batch committed.
   const runtime = options.runtime ?? new Map<string, unknown>();
 
-  for (const step of journal.pendingSteps(experimentId)) {
+  const pending = journal.pendingSteps(experimentId);
+  if (pending.length > 0) events.emit({ type: "rollback_started", experimentId, steps: pending.length });
+  for (const step of pending) {
     const skill = registry.skill(step.skill);
+    const stepStart = Date.now();
     let lastError = `skill ${step.skill} is not available (is the plugin that provides it still there?)`;
     let checkpoint = step.checkpoint;
     const saveCheckpoint = (saved: JsonValue) => {
@@ -58,6 +61,7 @@ export async function rollBackSteps(options: RollBackStepsOptions): Promise<Roll
           skill: step.skill,
           summary: result?.summary,
           conflicts: result?.conflicts,
+          durationMs: Date.now() - stepStart,
         });
         lastError = "";
         break;

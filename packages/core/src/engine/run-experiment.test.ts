@@ -5,6 +5,7 @@ import { type ChaosError, ConnectionError, ExitCode, UnfinishedExperimentError }
 import type { ChaosEvent } from "../events/chaos-event.js";
 import { EventBus } from "../events/event-bus.js";
 import { openSqliteJournal } from "../journal/sqlite-journal.js";
+import { ExperimentSession } from "./experiment-session.js";
 import { recoverExperiments } from "./recover.js";
 import { runExperiment } from "./run-experiment.js";
 
@@ -49,6 +50,7 @@ describe("runExperiment", () => {
       "skill_planned",
       "skill_injected",
       "hold_started",
+      "rollback_started",
       "rollback_step_done",
       "rollback_step_done",
       "rollback_step_done",
@@ -178,5 +180,61 @@ describe("runExperiment", () => {
     expect((error as ChaosError).exitCode).toBe(ExitCode.connectionFailed);
     expect((error as Error).message).toContain("memory://user:***@world");
     expect((error as Error).message).not.toContain(":pw@");
+  });
+});
+
+describe("ExperimentSession: the engine's steps one by one", () => {
+  it("offers discover, plan, inject, hold and rollBack as separate calls, with the journal between them", async () => {
+    const { world, journal, before, options } = setup();
+    const run = await ExperimentSession.open(experiment({ duration: "1h" }), options);
+    try {
+      expect((await run.discover()).resources.map((resource) => resource.name)).toEqual(["alpha", "beta", "gamma"]);
+      const planned = await run.plan();
+      expect(planned.map((skill) => skill.plan.targets)).toEqual([["alpha", "beta", "gamma"]]);
+      expect(world.calls).toEqual([]);
+      expect(journal.unfinishedExperiments()).toEqual([]);
+
+      expect(await run.inject()).toBe(true);
+      expect(world.values.get("beta")).toBe("chaos");
+      expect(journal.unfinishedExperiments().map((record) => record.id)).toEqual([run.experimentId]);
+
+      // A driver (the agent's model) ends the one-hour hold through the observer.
+      await run.hold((hold) => setTimeout(() => hold.endHold("seen enough"), 20));
+      expect(run.report.holdEndedEarly).toBe("seen enough");
+
+      const report = await run.rollBack();
+      expect(report.status).toBe("succeeded");
+      expect(world.values).toEqual(before);
+      expect(journal.unfinishedExperiments()).toEqual([]);
+      expect(await run.rollBack()).toBe(report); // a second call changes nothing
+    } finally {
+      await run.close();
+    }
+    expect(world.connections).toEqual({ opened: 1, closed: 1 });
+  });
+
+  it("refuses steps out of order before anything changes", async () => {
+    const { world, options } = setup();
+    const run = await ExperimentSession.open(experiment(), options);
+    try {
+      await expect(run.inject()).rejects.toThrow(/out of order/);
+      await expect(run.plan()).rejects.toThrow(/out of order/);
+      await expect(run.rollBack()).rejects.toThrow(/follows inject/);
+      expect(world.calls).toEqual([]);
+    } finally {
+      await run.close();
+    }
+  });
+
+  it("a dry run's session plans and refuses to inject", async () => {
+    const { world, journal, options } = setup();
+    const run = await ExperimentSession.open(experiment(), { ...options, dryRun: true });
+    await run.discover();
+    await run.plan();
+    await expect(run.inject()).rejects.toThrow(/dry run/);
+    expect(run.finishWithoutInjecting().status).toBe("dry_run");
+    await run.close();
+    expect(world.calls).toEqual([]);
+    expect(journal.unfinishedExperiments()).toEqual([]);
   });
 });

@@ -37,10 +37,31 @@ export const chaosEventSchema = z.discriminatedUnion("type", [
     skill: z.string(),
     summary: z.string().optional(),
     conflicts: z.array(z.string()).optional(),
+    /** How long the step took, retries included. */
+    durationMs: z.number().optional(),
   }),
   z.object({ ...base, type: z.literal("rollback_step_failed"), stepId: z.number(), skill: z.string(), error: z.string() }),
   z.object({ ...base, type: z.literal("experiment_finished"), name: z.string(), status: experimentStatus }),
   z.object({ ...base, type: z.literal("log"), level: z.enum(["debug", "info", "warn", "error"]), message: z.string() }),
+  z.object({ ...base, type: z.literal("rollback_started"), steps: z.number() }),
+  /** The last line of every command under `--output json`, whether it succeeded or not. */
+  z.object({
+    ...base,
+    type: z.literal("command_finished"),
+    command: z.string(),
+    exitCode: z.number(),
+    ok: z.boolean(),
+    /** What went wrong (the first line of the error), when something did. */
+    error: z.string().optional(),
+    /** Every problem of an invalid config, with its place in the file. */
+    issues: z
+      .array(z.object({ path: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() }))
+      .optional(),
+    /** The command's facts in structured form (validate: the config's form and experiments; recover: what it did). */
+    details: z.record(z.string(), z.unknown()).optional(),
+    /** Whatever the command printed as text (a table, a plan), kept here so stdout holds only JSON lines. */
+    text: z.string().optional(),
+  }),
 ]);
 
 export type ChaosEvent = z.output<typeof chaosEventSchema>;

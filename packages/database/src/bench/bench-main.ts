@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       database.url,
       "db.insert_load",
       { tables: ["bench_accounts"], rows_per_table: copyBefore.rows, batch_size: insertBatchSize },
-      "0s",
+      "1ms",
     );
     check(
       insert,

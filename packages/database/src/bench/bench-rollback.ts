@@ -46,7 +46,7 @@ export async function benchInsertRollback(
     url,
     "db.insert_load",
     { tables: ["bench_tree"], rows_per_table: rows, batch_size: batchSize },
-    "0s",
+    "1ms",
     (event) => {
       if (event.type === "skill_planned") started = performance.now();
       if (event.type === "skill_injected") injected = performance.now();

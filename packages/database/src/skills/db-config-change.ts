@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { DatabaseSession } from "../database-session.js";
 import { mysqlSettings } from "./config-change-mysql.js";
 import { postgresSettings } from "./config-change-postgres.js";
-import { inSettingUnit } from "./setting-values.js";
+import { inSettingUnit, settingWithUnit } from "./setting-values.js";
 
 const params = z.strictObject({
   changes: z
@@ -125,7 +125,7 @@ export const dbConfigChange = defineSkill<Params, DatabaseSession, SettingUndo>(
 
   async rollback({ session }, undo): Promise<RollbackResult> {
     const conflict = await backendOf(session).restore(session, undo);
-    return conflict ? { conflicts: [conflict] } : { summary: `${undo.param} restored to ${undo.before}` };
+    return conflict ? { conflicts: [conflict] } : { summary: `${undo.param} restored to ${settingWithUnit(undo.before, undo.unit)}` };
   },
 });
 

@@ -4,10 +4,10 @@ import { z } from "zod";
 import { type DatabaseSession, resolveTables } from "../database-session.js";
 import type { DatabaseSchema, Table } from "../discovery/database-schema.js";
 import { LatencyRecorder } from "../values/latency.js";
+import { cancelRunningStatements } from "./cancel-running-statements.js";
 import { connectionCapacity } from "./held-connections.js";
 import { type QueryKind, queryKinds, type SelectQuery, sampleKeys, selectQueries } from "./select-queries.js";
 import { startSelectThreads, type ThreadedSelectLoad } from "./select-threads.js";
-import { cancelRunningStatements } from "./select-workers.js";
 import { activityMetrics, watchServerActivity } from "./server-activity.js";
 
 const weight = () => z.number({ error: "expected a weight ≥ 0" }).min(0, "expected a weight ≥ 0");

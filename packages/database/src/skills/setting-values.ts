@@ -45,3 +45,14 @@ export function sameSettingValue(left: string | null, right: string | null, unit
 export function isBooleanWord(value: string): boolean {
   return value.toLowerCase() in booleanWords;
 }
+
+/**
+ * A setting's value as people write it: the number with its unit ("4096kB", "200ms"), a unit with
+ * a multiple folded in ("16384" of "8kB" is "131072kB"); other values as they are.
+ */
+export function settingWithUnit(value: string, unit: string | null): string {
+  if (!unit || !/^-?\d+(\.\d+)?$/.test(value.trim())) return value;
+  const base = unit.match(/^(\d*)(.+)$/);
+  const multiple = Number(base?.[1] || 1);
+  return `${Number(value) * multiple}${base?.[2] ?? unit}`;
+}
