@@ -4,7 +4,7 @@ import type { DatabaseSession } from "./database-session.js";
 import type { DatabaseSchema } from "./discovery/database-schema.js";
 import { discoverMysql } from "./discovery/discover-mysql.js";
 import { discoverPostgres } from "./discovery/discover-postgres.js";
-import { createRollbackClient, type RollbackClient } from "./rollback/rollback-client.js";
+import type { RollbackClient } from "./rollback/rollback-client.js";
 import { rollbackDeadlines } from "./rollback/rollback-deadlines.js";
 import { dialectFor } from "./sql/dialect.js";
 
@@ -58,7 +58,10 @@ export function createDatabaseTarget(): Target<DatabaseConfig, DatabaseSession> 
         schema,
         rollbackClient() {
           // Named after the experiment so a DBA sees whose it is; the sweep (exact tag) leaves it alone.
-          rollback ??= createRollbackClient(config, rollbackDeadlines(config), client, `${connectionTag}-rollback`);
+          // Loaded like the drivers it opens: only when a rollback runs.
+          rollback ??= import("./rollback/rollback-client.js").then(({ createRollbackClient }) =>
+            createRollbackClient(config, rollbackDeadlines(config), client, `${connectionTag}-rollback`),
+          );
           return rollback;
         },
         async discover() {
