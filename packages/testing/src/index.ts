@@ -1,3 +1,4 @@
+export { type ApplicationSession, openApplicationSession } from "./application-session.js";
 export { asAttacker, attackerUid, fileState, makeAttackerPlayground, processAlive, processIdentity } from "./attacker.js";
 export {
   type CrashSkill,

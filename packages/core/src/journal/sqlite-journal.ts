@@ -44,6 +44,8 @@ const addedExperimentColumns = [
   "report_path TEXT",
 ];
 
+const addedStepColumns = ["checkpoint TEXT"];
+
 interface ExperimentRow {
   id: string;
   name: string;
@@ -73,6 +75,7 @@ interface StepRow {
   status: string;
   error: string | null;
   conflicts: string | null;
+  checkpoint: string | null;
   created_at: string;
 }
 
@@ -91,6 +94,7 @@ export function openSqliteJournal(path: string): Journal {
   database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
   database.exec(schema);
   addMissingColumns(database, "experiments", addedExperimentColumns);
+  addMissingColumns(database, "steps", addedStepColumns);
   // Only now that it proved to be a journal: an older one may have been created with a looser mode.
   if (path !== ":memory:") chmodSync(path, 0o600);
 
@@ -111,6 +115,7 @@ export function openSqliteJournal(path: string): Journal {
     insertStep: database.prepare("INSERT INTO steps (experiment_id, skill, undo, created_at) VALUES (?, ?, ?, ?)"),
     stepDone: database.prepare("UPDATE steps SET status = 'done', error = NULL, conflicts = ? WHERE id = ?"),
     stepFailed: database.prepare("UPDATE steps SET status = 'failed', error = ? WHERE id = ?"),
+    stepCheckpoint: database.prepare("UPDATE steps SET checkpoint = ? WHERE id = ?"),
     finish: database.prepare("UPDATE experiments SET status = ?, finished_at = ?, outcome = coalesce(?, outcome) WHERE id = ?"),
     reportPath: database.prepare("UPDATE experiments SET report_path = ? WHERE id = ?"),
     history: database.prepare("SELECT * FROM experiments ORDER BY started_at DESC, rowid DESC LIMIT ?"),
@@ -184,6 +189,9 @@ export function openSqliteJournal(path: string): Journal {
     markStepFailed(stepId, error) {
       statements.stepFailed.run(error, stepId);
     },
+    recordStepCheckpoint(stepId, checkpoint) {
+      statements.stepCheckpoint.run(JSON.stringify(checkpoint), stepId);
+    },
     finishExperiment(experimentId, status, outcome) {
       statements.finish.run(status, new Date().toISOString(), outcome ?? null, experimentId);
     },
@@ -256,6 +264,7 @@ function toStep(row: StepRow): StepRecord {
     status: row.status as StepRecord["status"],
     error: row.error ?? undefined,
     conflicts: row.conflicts ? (JSON.parse(row.conflicts) as string[]) : undefined,
+    checkpoint: row.checkpoint ? (JSON.parse(row.checkpoint) as JsonValue) : undefined,
     createdAt: row.created_at,
   };
 }
