@@ -194,6 +194,7 @@ targets:
     // The retry sends the same conversation again: nothing of the broken answer is in it.
     expect(server.requests[1]!.body).toBe(server.requests[0]!.body);
     expect(result.stdout).toMatch(/rows_per_table: 37\n/);
+    expect(result.stderr).toContain("2 turns, 2400 input and 160 output tokens"); // the broken attempt reported no usage
   });
 });
 
