@@ -26,6 +26,7 @@ export { runCommand } from "./run-command.js";
 export { runInProcess, runWhileWatching } from "./run-in-process.js";
 export {
   type LlmProtocol,
+  providerEnvironment,
   type RecordedRequest,
   type ScriptedLlmServer,
   type ScriptedReply,
