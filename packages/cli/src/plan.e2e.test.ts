@@ -203,6 +203,7 @@ ${budget}
     expect(result.stdout).toContain("skill_name: db.insert_load");
     expect(server.requests.map((request) => request.path)[0]).toBe(protocol === "ollama" ? "/api/chat" : "/v1/chat/completions");
     for (const request of server.requests) expect(request.body).not.toContain(password);
+    expect(result.stderr).not.toContain("AI SDK Warning"); // the SDK's adapter notes show with -v only
   });
 
   it("says what is wrong with the provider, each with its exit code: a refused key (3), rate limits after retries (4), no server (4), no key (3)", async () => {

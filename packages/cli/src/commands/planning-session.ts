@@ -97,6 +97,13 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
   const mcp = await connectMcpServers(config?.form === "llm" ? config.mcp_servers : [], io.env);
   for (const note of mcp.notes) io.stderr.write(`${note}\n`);
   const model = createLanguageModel(settings);
+  // The AI SDK's notes on how an adapter adapted the request (a JSON Schema keyword it dropped)
+  // are for whoever debugs a provider: shown with -v, not on every run.
+  (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = options.verbose
+    ? ({ warnings }: { warnings: unknown[] }) => {
+        for (const warning of warnings) io.stderr.write(`  debug: AI SDK: ${JSON.stringify(warning)}\n`);
+      }
+    : false;
   const view = createPlannerView(io.stderr, isTerminal(io.stderr));
   const outcome = await planExperiment({
     goal: fromGoal.goal,
