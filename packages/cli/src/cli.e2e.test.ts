@@ -363,9 +363,9 @@ describe("bad configs", () => {
         env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: "xterm", ...env },
         encoding: "utf8",
       }).stdout;
-    expect(inTerminal(["validate", file])).toMatch(
-      /\x1b\[31merror:\x1b\[39m invalid config [\s\S]*there is no such file \(check the path\)/,
-    );
+    const coloured = inTerminal(["validate", file]);
+    expect(coloured).toContain("\x1b[31merror:\x1b[39m invalid config");
+    expect(coloured).toContain("there is no such file (check the path)");
     expect(inTerminal(["validate", file], { NO_COLOR: "1" })).not.toContain("\x1b[");
     expect(inTerminal(["--no-color", "validate", file])).not.toContain("\x1b[");
     const piped = await runChaos(["validate", file]);

@@ -81,7 +81,8 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
       .option("--model <model>", "model name (default: the config's, else the provider's default)")
       .option("--max-turns <n>", "model turns at most (default: the config's max_turns, else 10)")
       .option("--save <file>", "also write the plan as a config file `chaos run` takes")
-      .option("--anonymize", "send discovered names to the provider as tokens (table_1…), mapped back in the plan");
+      .option("--anonymize", "send discovered names to the provider as tokens (table_1…), mapped back in the plan")
+      .option("--no-stream", "ask the provider for whole answers instead of streamed ones (as llm.stream: false)");
 
   planningOptions(
     program

@@ -54,6 +54,7 @@ export {
   ConnectionError,
   ExitCode,
   formatIssue,
+  RollbackBlockedError,
   SkillError,
   UnfinishedExperimentError,
 } from "./errors/index.js";

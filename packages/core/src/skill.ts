@@ -63,6 +63,14 @@ export interface RollbackContext<Session extends TargetSession> {
   /** Same map as at inject time when rollback runs in that process; empty in `chaos recover`. */
   runtime: Map<string, unknown>;
   log: Logger;
+  /** What an earlier try of this step saved with `saveCheckpoint` (also in `chaos recover`), if anything. */
+  checkpoint?: JsonValue;
+  /**
+   * Durably saves a note for the next try of this step (durable once the promise settles: await
+   * it): journal the id of a transaction before its COMMIT, so a try after a crash can ask whether
+   * it committed.
+   */
+  saveCheckpoint(checkpoint: JsonValue): Promise<void>;
 }
 
 export interface RollbackResult {

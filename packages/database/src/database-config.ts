@@ -1,4 +1,26 @@
+import { durationText } from "@chaos-agents/core";
 import { z } from "zod";
+
+/** Deadlines of every rollback statement and step (see rollback/rollback-deadlines.ts). */
+export const rollbackDeadlinesSchema = z
+  .strictObject({
+    lock_timeout: durationText()
+      .default("5s")
+      .describe(
+        "longest one rollback statement waits for a lock the application holds (PostgreSQL lock_timeout; MySQL/MariaDB innodb_lock_wait_timeout and lock_wait_timeout, in whole seconds)",
+      ),
+    statement_timeout: durationText()
+      .default("10m")
+      .describe(
+        "longest one rollback statement may run (PostgreSQL statement_timeout; MariaDB max_statement_time; MySQL max_execution_time, which bounds SELECTs only)",
+      ),
+    lock_retry_budget: durationText()
+      .default("2m")
+      .describe(
+        "how long one rollback step keeps retrying (exponential backoff with jitter) while a lock blocks it; then the step fails, names the blocking session, and stays pending for `chaos recover`",
+      ),
+  })
+  .describe("deadlines of chaos's rollback, so that an application lock can never make it hang");
 
 export const databaseConfigSchema = z
   .strictObject({
@@ -32,6 +54,7 @@ export const databaseConfigSchema = z
       .max(200)
       .default(5)
       .describe("connections the agent's pool may open (load skills open their own on top, as asked)"),
+    rollback: rollbackDeadlinesSchema.prefault({}),
   })
   .refine((config) => urlKind(config.connection_url) === undefined || urlKind(config.connection_url) === config.db_type, {
     message: "db_type does not match the URL's scheme (postgres:// is postgres; mysql:// and mariadb:// are mysql)",

@@ -1,6 +1,7 @@
 import { SkillError, type TargetSession } from "@chaos-agents/core";
 import type { DatabaseConfig } from "./database-config.js";
 import type { DatabaseSchema, Table } from "./discovery/database-schema.js";
+import type { RollbackClient } from "./rollback/rollback-client.js";
 import type { Dialect } from "./sql/dialect.js";
 import type { SqlClient } from "./sql/sql-client.js";
 
@@ -13,6 +14,8 @@ export interface DatabaseSession extends TargetSession {
   readonly connectionTag: string;
   /** The discovered schema (read once, then cached; `refresh` reads it again). */
   schema(refresh?: boolean): Promise<DatabaseSchema>;
+  /** The pool rollback steps run on, under the rollback's deadlines (opened on first use, closed with the session). */
+  rollbackClient(): Promise<RollbackClient>;
 }
 
 /**

@@ -47,11 +47,12 @@ describe("database target", () => {
       let terminated = 0;
       let retried = false;
       let killing = false;
-      // pg_terminate_backend on PostgreSQL, KILL on MySQL: chaos's pooled connections to this database.
+      // pg_terminate_backend on PostgreSQL, KILL on MySQL: chaos's pooled connections to this database
+      // (the agent's pool, `chaos-agents`, and the rollback's, `chaos-<experiment>-rollback`).
       const killChaosConnections = async () => {
         if (kind === "postgres") {
           const rows = await db.execute(
-            "SELECT count(pg_terminate_backend(pid)) AS n FROM (SELECT pid FROM pg_stat_activity WHERE application_name = 'chaos-agents' AND datname = current_database() OFFSET 0) s",
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM (SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'chaos-%' AND datname = current_database() OFFSET 0) s",
           );
           return Number(rows[0]?.n);
         }

@@ -4,6 +4,8 @@ import type { DatabaseSession } from "./database-session.js";
 import type { DatabaseSchema } from "./discovery/database-schema.js";
 import { discoverMysql } from "./discovery/discover-mysql.js";
 import { discoverPostgres } from "./discovery/discover-postgres.js";
+import type { RollbackClient } from "./rollback/rollback-client.js";
+import { rollbackDeadlines } from "./rollback/rollback-deadlines.js";
 import { dialectFor } from "./sql/dialect.js";
 
 /** The connection URL without its password: what the journal and reports show. */
@@ -46,6 +48,7 @@ export function createDatabaseTarget(): Target<DatabaseConfig, DatabaseSession> 
         }
         return cached;
       };
+      let rollback: Promise<RollbackClient> | undefined;
       return {
         identity,
         config,
@@ -53,6 +56,14 @@ export function createDatabaseTarget(): Target<DatabaseConfig, DatabaseSession> 
         connectionTag,
         dialect: dialectFor(config.db_type),
         schema,
+        rollbackClient() {
+          // Named after the experiment so a DBA sees whose it is; the sweep (exact tag) leaves it alone.
+          // Loaded like the drivers it opens: only when a rollback runs.
+          rollback ??= import("./rollback/rollback-client.js").then(({ createRollbackClient }) =>
+            createRollbackClient(config, rollbackDeadlines(config), client, `${connectionTag}-rollback`),
+          );
+          return rollback;
+        },
         async discover() {
           const discovered = await schema(true);
           return {
@@ -64,7 +75,12 @@ export function createDatabaseTarget(): Target<DatabaseConfig, DatabaseSession> 
             facts: { serverVersion: discovered.serverVersion, database: discovered.database, dbType: config.db_type },
           };
         },
-        close: () => client.close(),
+        async close() {
+          const opened = rollback;
+          rollback = undefined;
+          if (opened) await (await opened.catch(() => undefined))?.close();
+          await client.close();
+        },
       };
     },
     async sweep(session, experimentId) {

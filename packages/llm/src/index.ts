@@ -7,6 +7,7 @@ export { estimateCostUsd } from "./model-prices.js";
 export { type ObservationUsage, type ObserveHoldOptions, observeHold } from "./observe-hold.js";
 export { type PlanExperimentOptions, type PlanOutcome, planExperiment } from "./plan-experiment.js";
 export { type PlanFileInput, renderPlanFile } from "./plan-file.js";
+export type { PlannerProgress } from "./planner-progress.js";
 export { type AcceptedPlan, createPlannerTools, type DryRun, type PlannedExperiment } from "./planner-tools.js";
 export { extractPromptTargets, type PromptTarget, savedPromptTarget } from "./prompt-targets.js";
 export { untrustedData } from "./untrusted-data.js";

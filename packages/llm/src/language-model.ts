@@ -13,6 +13,8 @@ export interface ModelSettings {
   apiKey?: string;
   baseUrl?: string;
   maxTokens: number;
+  /** Streamed answers (llm.stream, default true). */
+  stream: boolean;
 }
 
 const defaultModels: Record<ProviderName, string> = {
@@ -49,6 +51,7 @@ export function resolveModelSettings(
     apiKey,
     baseUrl: (sameProvider ? configured?.base_url : undefined) ?? baseUrlFromEnvironment(provider, env),
     maxTokens: (sameProvider ? configured?.max_tokens : undefined) ?? 4096,
+    stream: configured?.stream ?? true,
   };
 }
 

@@ -1,6 +1,7 @@
 import { ChaosError, ExitCode, type Logger, type Policy, type Registry, redactText, type TargetAliases } from "@chaos-agents/core";
-import { APICallError, generateText, type LanguageModel, stepCountIs, type ToolSet } from "ai";
+import { APICallError, generateText, type LanguageModel, StreamProviderError, stepCountIs, streamText, type ToolSet } from "ai";
 import type { Anonymizer } from "./anonymizer.js";
+import { type PlannerProgress, progressOf, progressOfStep, StreamBrokenOff } from "./planner-progress.js";
 import { type AcceptedPlan, createPlannerTools, type DryRun } from "./planner-tools.js";
 
 export interface PlanExperimentOptions {
@@ -18,6 +19,10 @@ export interface PlanExperimentOptions {
   log: Logger;
   /** One line per model turn: its tool calls and what it said. */
   onTurn?: (line: string) => void;
+  /** The model's text and tool calls as they arrive (streamed), or at the end of each turn (unstreamed). */
+  onProgress?: (progress: PlannerProgress) => void;
+  /** Ask the provider for streamed answers (the default); false calls it unstreamed. */
+  stream?: boolean;
   signal?: AbortSignal;
   dryRun?: DryRun;
   /** Discovered names leave the machine as tokens and are mapped back in the proposal. */
@@ -61,30 +66,55 @@ Rules:
 export async function planExperiment(options: PlanExperimentOptions): Promise<PlanOutcome> {
   const planner = createPlannerTools(options);
   let turns = 0;
-  let usage = { inputTokens: 0, outputTokens: 0 };
-  let spent = 0;
-  const overBudget = () => options.maxTotalTokens !== undefined && spent >= options.maxTotalTokens;
+  const usage = { inputTokens: 0, outputTokens: 0 };
+  const spent = () => usage.inputTokens + usage.outputTokens;
+  const overBudget = () => options.maxTotalTokens !== undefined && spent() >= options.maxTotalTokens;
   const deadline = options.maxPlanningMs === undefined ? undefined : AbortSignal.timeout(options.maxPlanningMs);
-  const signals = [options.signal, deadline].filter((signal): signal is AbortSignal => signal !== undefined);
+  // Ours to end a stream that broke off, so nothing goes on behind the error.
+  const brokenOff = new AbortController();
+  const signals = [options.signal, deadline, brokenOff.signal].filter((signal): signal is AbortSignal => signal !== undefined);
+  const streamed = options.stream !== false;
+  let brokenAttempts = 0;
+  const settings = {
+    model: options.model,
+    instructions: instructions(options.policy),
+    prompt: options.goal,
+    tools: { ...options.contextTools, ...planner.tools },
+    maxOutputTokens: options.maxTokens,
+    abortSignal: AbortSignal.any(signals),
+    stopWhen: [stepCountIs(options.maxTurns), () => planner.accepted() !== undefined, overBudget],
+    onStepFinish: (step: Parameters<typeof progressOfStep>[0]) => {
+      turns++;
+      brokenAttempts = 0;
+      usage.inputTokens += step.usage.inputTokens ?? 0;
+      usage.outputTokens += step.usage.outputTokens ?? 0;
+      if (!streamed) for (const progress of progressOfStep(step)) options.onProgress?.(progress);
+      const calls = step.toolCalls.map((call) => `${call.toolName}(${shorten(JSON.stringify(call.input))})`);
+      const said = step.text.trim() ? ` says: ${shorten(step.text.trim().replace(/\s+/g, " "))}` : "";
+      options.onTurn?.(`turn ${turns}: ${calls.length ? calls.join(", ") : "no tool call"}${said}`);
+    },
+  };
   try {
-    const result = await generateText({
-      model: options.model,
-      instructions: instructions(options.policy),
-      prompt: options.goal,
-      tools: { ...options.contextTools, ...planner.tools },
-      maxOutputTokens: options.maxTokens,
-      abortSignal: signals.length ? AbortSignal.any(signals) : undefined,
-      stopWhen: [stepCountIs(options.maxTurns), () => planner.accepted() !== undefined, overBudget],
-      onStepFinish: (step) => {
-        turns++;
-        spent += (step.usage.inputTokens ?? 0) + (step.usage.outputTokens ?? 0);
-        const calls = step.toolCalls.map((call) => `${call.toolName}(${shorten(JSON.stringify(call.input))})`);
-        const said = step.text.trim() ? ` says: ${shorten(step.text.trim())}` : "";
-        options.onTurn?.(`turn ${turns}: ${calls.length ? calls.join(", ") : "no tool call"}${said}`);
-      },
-    });
-    usage = { inputTokens: result.totalUsage.inputTokens ?? 0, outputTokens: result.totalUsage.outputTokens ?? 0 };
-  } catch (error) {
+    if (!streamed) await generateText(settings);
+    else {
+      // A stream that breaks off (an overloaded provider) is asked again, the turn's tool calls held
+      // back until its answer is whole; the last error arrives as a part, which progressOf throws.
+      const result = streamText({
+        ...settings,
+        streamRetries,
+        onError: ({ error }) => {
+          if (++brokenAttempts <= streamRetries)
+            options.onProgress?.({ type: "retry", reason: streamErrorOf(error) ?? describeError(error) });
+        },
+      });
+      for await (const part of result.fullStream) {
+        const progress = progressOf(part);
+        if (progress) options.onProgress?.(progress);
+      }
+    }
+  } catch (caught) {
+    brokenOff.abort();
+    const error = caught instanceof StreamBrokenOff ? caught.reason : caught;
     if (options.signal?.aborted) {
       throw new ChaosError("planning interrupted; nothing was changed", { exitCode: ExitCode.interrupted, cause: error });
     }
@@ -98,13 +128,20 @@ export async function planExperiment(options: PlanExperimentOptions): Promise<Pl
   }
   const accepted = planner.accepted();
   if (!accepted) {
-    const why = overBudget() ? `, and spent its token budget (${spent} of ${options.maxTotalTokens}, max_total_tokens)` : "";
+    const why = overBudget() ? `, and spent its token budget (${spent()} of ${options.maxTotalTokens}, max_total_tokens)` : "";
     throw new ChaosError(
       `the model proposed no acceptable experiment in ${turns} turn${turns === 1 ? "" : "s"} (${planner.submissions()} rejected submission${planner.submissions() === 1 ? "" : "s"})${why}; nothing was changed. Try a more specific goal or a larger max_turns`,
       { exitCode: ExitCode.noPlan },
     );
   }
   return { ...accepted, turns, ...usage };
+}
+
+/** How many times a turn whose stream broke off is asked again. */
+const streamRetries = 2;
+
+function describeError(error: unknown): string {
+  return redactText(error instanceof Error ? error.message : String(error));
 }
 
 function shorten(text: string, length = 160): string {
@@ -115,6 +152,13 @@ function shorten(text: string, length = 160): string {
 function providerError(error: unknown): ChaosError {
   if (ChaosError.isInstance(error)) return error;
   const cause = (error as { lastError?: unknown }).lastError ?? error;
+  const brokenOff = streamErrorOf(cause);
+  if (brokenOff) {
+    return new ChaosError(
+      `the provider broke off its streamed answer: ${brokenOff}; nothing was changed. Try again later (or set llm.stream: false to ask for whole answers)`,
+      { exitCode: ExitCode.connectionFailed, cause },
+    );
+  }
   if (APICallError.isInstance(cause) && cause.statusCode !== undefined) {
     const status = cause.statusCode;
     const detail = redactText(cause.message);
@@ -135,4 +179,14 @@ function providerError(error: unknown): ChaosError {
     exitCode: ExitCode.connectionFailed,
     cause,
   });
+}
+
+/**
+ * An error event inside a stream (Anthropic's `event: error`, OpenAI's `{"error": …}` chunk), in
+ * words: the provider's message, its error type and status.
+ */
+function streamErrorOf(cause: unknown): string | undefined {
+  if (!StreamProviderError.isInstance(cause)) return undefined;
+  const kind = [cause.type, cause.statusCode].filter((part) => part !== undefined).join(", ");
+  return `${redactText(cause.message)}${kind ? ` (${kind})` : ""}`;
 }

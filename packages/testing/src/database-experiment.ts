@@ -10,6 +10,8 @@ export interface DatabaseExperimentOptions {
   parallel?: boolean;
   resourceFilters?: string[];
   allowDangerous?: boolean;
+  /** More target_config fields (e.g. `rollback` deadlines). */
+  targetConfig?: Record<string, unknown>;
   journal?: Journal;
   /** Called with each event as it happens (e.g. to inspect the database during the hold). */
   onEvent?: (event: ChaosEvent) => void;
@@ -28,7 +30,7 @@ export async function runDatabaseExperiment(
     {
       name: "test",
       target: "database",
-      target_config: { connection_url: options.url, db_type: options.dbType },
+      target_config: { connection_url: options.url, db_type: options.dbType, ...options.targetConfig },
       skills: options.skills,
       duration: options.duration ?? "1ms",
       parallel: options.parallel ?? false,

@@ -1,3 +1,4 @@
+export { type ApplicationSession, openApplicationSession } from "./application-session.js";
 export { asAttacker, attackerUid, fileState, makeAttackerPlayground, processAlive, processIdentity } from "./attacker.js";
 export {
   type CrashSkill,
@@ -25,6 +26,7 @@ export { runCommand } from "./run-command.js";
 export { runInProcess, runWhileWatching } from "./run-in-process.js";
 export {
   type LlmProtocol,
+  providerEnvironment,
   type RecordedRequest,
   type ScriptedLlmServer,
   type ScriptedReply,

@@ -1,11 +1,14 @@
-import { createServer, type IncomingHttpHeaders } from "node:http";
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { renderStream, scriptedUsage } from "./scripted-llm-streams.js";
 
 /**
  * A local HTTP server that answers the model providers' wire protocols (Anthropic Messages, OpenAI
  * Chat Completions, Ollama's /api/chat) from a script, so the real AI SDK adapters run unchanged
- * against it. Replies are shaped like recorded real responses; every request is kept for checks
- * (e.g. that no password was ever sent).
+ * against it. It answers as the request asks: a whole JSON body, or a stream (Anthropic and OpenAI
+ * server-sent events, Ollama NDJSON; see scripted-llm-streams.ts). Replies are shaped like recorded
+ * real responses; every request is kept for checks (e.g. that no password was ever sent).
  */
 export type LlmProtocol = "anthropic" | "openai" | "ollama";
 
@@ -18,12 +21,21 @@ export interface ScriptedToolCall {
 export interface ScriptedReply {
   text?: string;
   toolCalls?: ScriptedToolCall[];
+  /**
+   * The provider fails this turn, e.g. `{type: "overloaded_error", message: "Overloaded"}`: a
+   * streamed answer breaks off with an error event after the text; an unstreamed one is an HTTP
+   * error (529 for overloaded, else 500). `first`: Anthropic's error event comes before anything
+   * else, even message_start (the adapter then treats it as a failed request).
+   */
+  streamError?: { type: string; message: string; first?: boolean };
 }
 
 export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Whether the client asked for a streamed answer (and got one). */
+  streamed: boolean;
 }
 
 export interface ScriptedLlmServer {
@@ -32,47 +44,91 @@ export interface ScriptedLlmServer {
   requests: RecordedRequest[];
   /** The text of every tool result the client sent back, in order (what the model was told). */
   toolResults(): string[];
+  /** How many frames of streamed answers have been written so far. */
+  framesSent(): number;
   close(): Promise<void>;
 }
 
 /**
  * Starts the server. `script` gives one reply per model call, in order; a call past its end gets
  * a plain text reply with no tool call. `status` makes every call fail with that HTTP status;
- * `delayMs` holds every reply back that long (a slow provider).
+ * `delayMs` holds every reply back that long (a slow provider); `frameDelayMs` spaces a streamed
+ * answer's frames.
  */
 export async function startScriptedLlmServer(
   protocol: LlmProtocol,
   script: (ScriptedReply | ((request: unknown) => ScriptedReply))[],
-  options: { status?: number; delayMs?: number } = {},
+  options: { status?: number; delayMs?: number; frameDelayMs?: number } = {},
 ): Promise<ScriptedLlmServer> {
   const requests: RecordedRequest[] = [];
   let turn = 0;
+  let framesSent = 0;
   const server = createServer((request, response) => {
     let body = "";
     request.on("data", (chunk) => (body += chunk));
     request.on("end", () => {
-      requests.push({ path: request.url ?? "", headers: request.headers, body });
+      const parsed = JSON.parse(body || "{}") as { stream?: boolean; model?: string };
+      // Ollama streams unless told not to; the others only when asked.
+      const streamed = protocol === "ollama" ? parsed.stream !== false : parsed.stream === true;
+      requests.push({ path: request.url ?? "", headers: request.headers, body, streamed });
       response.setHeader("content-type", "application/json");
       if (options.status) {
         response.statusCode = options.status;
         response.end(JSON.stringify(errorBody(protocol, options.status)));
         return;
       }
-      const parsed = JSON.parse(body || "{}") as unknown;
       const step = script[turn++];
       const reply = typeof step === "function" ? step(parsed) : (step ?? { text: "I have nothing more to add." });
-      setTimeout(() => response.end(JSON.stringify(render(protocol, reply, turn, parsed))), options.delayMs ?? 0);
+      void answer(reply, turn, parsed, streamed, response);
     });
   });
+  const answer = async (
+    reply: ScriptedReply,
+    turnNumber: number,
+    parsed: { model?: string },
+    streamed: boolean,
+    response: ServerResponse,
+  ) => {
+    await sleep(options.delayMs ?? 0);
+    if (!streamed && reply.streamError) {
+      response.statusCode = reply.streamError.type === "overloaded_error" ? 529 : 500;
+      response.end(JSON.stringify(errorBody(protocol, response.statusCode, reply.streamError)));
+      return;
+    }
+    if (!streamed) return response.end(JSON.stringify(render(protocol, reply, turnNumber, parsed)));
+    const stream = renderStream(protocol, reply, turnNumber, parsed.model ?? "scripted");
+    response.setHeader("content-type", stream.contentType);
+    response.setHeader("cache-control", "no-cache");
+    for (const frame of stream.frames) {
+      if (response.destroyed) return;
+      response.write(frame);
+      framesSent++;
+      // Frames leave one by one, as a provider's do, so the client sees the deltas arrive.
+      await sleep(options.frameDelayMs ?? 0);
+    }
+    response.end();
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const host = `http://127.0.0.1:${port}`;
   return {
     baseUrl: protocol === "ollama" ? host : `${host}/v1`,
     requests,
+    framesSent: () => framesSent,
     toolResults: () => (requests.length ? toolResultTexts(protocol, JSON.parse(requests.at(-1)!.body)) : []),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A client that stopped reading a stream may keep its connection open; it is over.
+        server.closeAllConnections();
+      }),
   };
+}
+
+/** The environment that points the `chaos` binary at a scripted server (with a test API key). */
+export function providerEnvironment(protocol: LlmProtocol, baseUrl: string): NodeJS.ProcessEnv {
+  const variable = { anthropic: "ANTHROPIC", openai: "OPENAI", ollama: "OLLAMA" }[protocol];
+  return { [`${variable}_API_KEY`]: "test-key", [protocol === "ollama" ? "OLLAMA_HOST" : `${variable}_BASE_URL`]: baseUrl };
 }
 
 function render(protocol: LlmProtocol, reply: ScriptedReply, turn: number, request: unknown) {
@@ -90,7 +146,7 @@ function render(protocol: LlmProtocol, reply: ScriptedReply, turn: number, reque
       ],
       stop_reason: calls.length ? "tool_use" : "end_turn",
       stop_sequence: null,
-      usage: { input_tokens: 1200, output_tokens: 80 },
+      usage: { input_tokens: scriptedUsage.inputTokens, output_tokens: scriptedUsage.outputTokens },
     };
   }
   if (protocol === "openai") {
@@ -118,7 +174,11 @@ function render(protocol: LlmProtocol, reply: ScriptedReply, turn: number, reque
           finish_reason: calls.length ? "tool_calls" : "stop",
         },
       ],
-      usage: { prompt_tokens: 1200, completion_tokens: 80, total_tokens: 1280 },
+      usage: {
+        prompt_tokens: scriptedUsage.inputTokens,
+        completion_tokens: scriptedUsage.outputTokens,
+        total_tokens: scriptedUsage.inputTokens + scriptedUsage.outputTokens,
+      },
     };
   }
   return {
@@ -132,14 +192,16 @@ function render(protocol: LlmProtocol, reply: ScriptedReply, turn: number, reque
     done: true,
     done_reason: "stop",
     total_duration: 1_000_000,
-    prompt_eval_count: 1200,
-    eval_count: 80,
+    prompt_eval_count: scriptedUsage.inputTokens,
+    eval_count: scriptedUsage.outputTokens,
   };
 }
 
-function errorBody(protocol: LlmProtocol, status: number) {
-  const message = status === 429 ? "rate limited" : status === 404 ? "model not found" : `error ${status}`;
-  if (protocol === "anthropic") return { type: "error", error: { type: status === 429 ? "rate_limit_error" : "api_error", message } };
+function errorBody(protocol: LlmProtocol, status: number, failure?: { type: string; message: string }) {
+  const message = failure?.message ?? (status === 429 ? "rate limited" : status === 404 ? "model not found" : `error ${status}`);
+  if (protocol === "anthropic") {
+    return { type: "error", error: { type: failure?.type ?? (status === 429 ? "rate_limit_error" : "api_error"), message } };
+  }
   if (protocol === "openai") return { error: { message, type: "invalid_request_error", code: String(status) } };
   return { error: message };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createConnection } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "./free-port.js";
 import { runCommand } from "./run-command.js";
 
 /** A small TCP daemon a test owns, with a unique process name, like a service without an init system. */
@@ -60,7 +61,7 @@ async function waitForListening(port: number, address: string, namespace: string
     }
     await sleep(50);
   }
-  throw new Error(`test daemon did not listen on ${port}`);
+  throw new Error(`test daemon did not listen on ${port} within ${timeoutMs} ms`);
 }
 
 /**
@@ -76,14 +77,15 @@ export async function startTestDaemon(
   } = {},
 ): Promise<TestDaemon> {
   const name = `chaos-test-daemon-${randomBytes(4).toString("hex")}`;
-  const port = options.port ?? 20_000 + Math.floor(Math.random() * 30_000);
+  // A port the kernel says is free (a random one collided now and then with other tests' listeners).
+  const port = options.port ?? (await freePort());
   const program = `require("net").createServer((s)=>s.pipe(s)).listen(${port},"0.0.0.0")`;
   const environment = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
   const launch = ["env", ...environment, "bash", "-c", 'exec -a "$0" "$@"', name, process.execPath, "-e", program];
   const prefix = options.namespace ? ["ip", "netns", "exec", options.namespace] : [];
   const output = options.logFile ?? "/dev/null";
   await runCommand("bash", ["-c", 'log="$1"; shift; setsid "$@" </dev/null >>"$log" 2>&1 &', "start-daemon", output, ...prefix, ...launch]);
-  await waitForListening(port, "127.0.0.1", options.namespace, 10_000);
+  await waitForListening(port, "127.0.0.1", options.namespace, 30_000);
   return {
     name,
     port,

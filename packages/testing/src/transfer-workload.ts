@@ -1,5 +1,4 @@
-import mysql from "mysql2/promise";
-import pg from "pg";
+import { openApplicationSession } from "./application-session.js";
 import type { TestDatabase } from "./test-database.js";
 
 /**
@@ -36,30 +35,9 @@ export interface RunningWorkload {
   stop(): Promise<WorkloadResult>;
 }
 
-interface Connection {
-  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
-  close(): Promise<void>;
-}
-
-async function connect(db: TestDatabase): Promise<Connection> {
-  if (db.kind === "postgres") {
-    const client = new pg.Client({ connectionString: db.url, application_name: "test application" });
-    await client.connect();
-    return { query: async (sql, params) => (await client.query(sql, params)).rows, close: () => client.end() };
-  }
-  const connection = await mysql.createConnection({ uri: db.url, supportBigNumbers: true, bigNumberStrings: true });
-  return {
-    async query(sql, params) {
-      const [rows] = await connection.query(sql, params);
-      return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
-    },
-    close: () => connection.end(),
-  };
-}
-
 /** Starts `workers` concurrent transfer loops, each on its own connection, until `stop`. */
 export async function startTransferWorkload(db: TestDatabase, accounts: number, workers = 3): Promise<RunningWorkload> {
-  const connections = await Promise.all(Array.from({ length: workers }, () => connect(db)));
+  const connections = await Promise.all(Array.from({ length: workers }, () => openApplicationSession(db)));
   const placeholder = (index: number) => (db.kind === "postgres" ? `$${index}` : "?");
   let stopped = false;
   const result: WorkloadResult = { transactions: 0, retried: 0 };

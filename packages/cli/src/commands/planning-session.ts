@@ -29,6 +29,7 @@ import type { LanguageModel, ToolSet } from "ai";
 import { parse as parseYaml } from "yaml";
 import type { CommandIo, GlobalOptions } from "../command-context.js";
 import { loadConfigForCommand } from "./load-config-for-command.js";
+import { createPlannerView, isTerminal } from "./planner-view.js";
 
 /** Options `chaos plan` and `chaos agent` share. */
 export interface PlanningOptions extends GlobalOptions {
@@ -39,6 +40,8 @@ export interface PlanningOptions extends GlobalOptions {
   save?: string;
   /** Discovered names leave the machine as tokens. */
   anonymize?: boolean;
+  /** false (`--no-stream`): ask the provider for whole answers. */
+  stream?: boolean;
 }
 
 export interface PlanningResult {
@@ -94,6 +97,14 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
   const mcp = await connectMcpServers(config?.form === "llm" ? config.mcp_servers : [], io.env);
   for (const note of mcp.notes) io.stderr.write(`${note}\n`);
   const model = createLanguageModel(settings);
+  // The AI SDK's notes on how an adapter adapted the request (a JSON Schema keyword it dropped)
+  // are for whoever debugs a provider: shown with -v, not on every run.
+  (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = options.verbose
+    ? ({ warnings }: { warnings: unknown[] }) => {
+        for (const warning of warnings) io.stderr.write(`  debug: AI SDK: ${JSON.stringify(warning)}\n`);
+      }
+    : false;
+  const view = createPlannerView(io.stderr, isTerminal(io.stderr));
   const outcome = await planExperiment({
     goal: fromGoal.goal,
     model,
@@ -107,7 +118,9 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
     log: quiet.logger(),
     dryRun: dryRunOn(registry),
     signal: io.signal,
-    onTurn: (line) => io.stderr.write(`  ${line}\n`),
+    stream: settings.stream && options.stream !== false,
+    onProgress: view.onProgress,
+    onTurn: view.onTurn,
     contextTools: mcp.tools,
     anonymizer: options.anonymize || (config?.form === "llm" && config.anonymize_names) ? new Anonymizer() : undefined,
   }).catch(async (error: unknown) => {

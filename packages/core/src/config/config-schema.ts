@@ -126,6 +126,8 @@ export const llmFileSchema = z.strictObject({
     model: z.string().min(1),
     max_tokens: positiveInteger().optional(),
     base_url: z.url().optional(),
+    /** Streamed answers (the default): the model's text and tool calls show as they arrive. false: whole answers. */
+    stream: z.boolean().default(true).describe("ask the provider for streamed answers (shown as they arrive); false: whole answers"),
   }),
   mcp_servers: z.array(mcpServerSchema).default([]),
   max_turns: positiveInteger().default(10),

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { RollbackBlockedError } from "../errors/rollback-blocked-error.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { Journal } from "../journal/journal.js";
+import type { JsonValue } from "../json.js";
 import { redactText } from "../redact.js";
 import type { Registry } from "../registry.js";
 import type { TargetSession } from "../target.js";
@@ -40,9 +42,15 @@ export async function rollBackSteps(options: RollBackStepsOptions): Promise<Roll
     const skill = registry.skill(step.skill);
     const stepStart = Date.now();
     let lastError = `skill ${step.skill} is not available (is the plugin that provides it still there?)`;
+    let checkpoint = step.checkpoint;
+    // Durable when its promise settles: a skill awaits it before the COMMIT it describes.
+    const saveCheckpoint = async (saved: JsonValue) => {
+      await journal.recordStepCheckpoint(step.id, saved);
+      checkpoint = saved;
+    };
     for (let attempt = 1; skill && attempt <= attempts; attempt++) {
       try {
-        const result = await skill.rollback({ experimentId, session, runtime, log }, step.undo);
+        const result = await skill.rollback({ experimentId, session, runtime, log, checkpoint, saveCheckpoint }, step.undo);
         await journal.markStepDone(step.id, result?.conflicts);
         report.done++;
         report.conflicts.push(...(result?.conflicts ?? []));
@@ -60,6 +68,8 @@ export async function rollBackSteps(options: RollBackStepsOptions): Promise<Roll
         break;
       } catch (error) {
         lastError = redactText((error as Error).message ?? String(error));
+        // The skill already retried within its own budget (a lock the application holds): left for `chaos recover`.
+        if (RollbackBlockedError.isBlocked(error)) break;
         if (attempt < attempts) {
           log.warn(`rollback step #${step.id} ${step.skill} failed (attempt ${attempt}/${attempts}): ${lastError}; retrying`);
           await sleep((options.retryDelayMs ?? 500) * attempt);

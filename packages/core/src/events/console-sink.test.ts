@@ -60,7 +60,8 @@ describe("console sink", () => {
     await sleep(50);
     const during = text();
     expect(during).toContain("holding faults for 1m\n");
-    expect(during).toMatch(/\r {2}◷ holding: (1m|59s) left · qps=1234\.57\x1b\[K/);
+    expect(during).toContain("\r  ◷ holding: ");
+    expect(during).toContain(" left · qps=1234.57\x1b[K");
     expect(during.split("\r").length).toBeGreaterThan(3); // redrawn, not printed once
     for (const event of rollback) sink.handle(stamp(event));
     const after = text().slice(during.length);

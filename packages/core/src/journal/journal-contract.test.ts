@@ -80,6 +80,7 @@ describe.each(stores)("journal contract on $name", ({ place: makePlace }) => {
     const image = { z: 1, a: "9007199254740993123", password: "row value kept exactly", nested: { b: null, a: [true, 1.5] } };
     const third = await writer.recordStep("e1", "db.update_load", image);
     await writer.markStepDone(first);
+    await writer.recordStepCheckpoint(second, { restoreTransaction: "42" });
     await writer.close(); // as if the process died here
     opened.splice(opened.indexOf(writer), 1);
 
@@ -87,6 +88,7 @@ describe.each(stores)("journal contract on $name", ({ place: makePlace }) => {
     expect((await reader.unfinishedExperiments()).map((record) => record.id)).toEqual(["e1"]);
     expect((await reader.pendingSteps("e1")).map((step) => step.id)).toEqual([third, second]);
     const undo = (await reader.pendingSteps("e1"))[0]?.undo;
+    expect((await reader.pendingSteps("e1"))[1]?.checkpoint).toEqual({ restoreTransaction: "42" });
     expect(JSON.stringify(undo)).toBe(JSON.stringify(image));
     const record = await reader.experiment("e1");
     expect(record).toMatchObject({
@@ -232,8 +234,21 @@ describe("postgres journal", () => {
       const journals = await Promise.all([1, 2, 3].map(() => openPostgresJournal(database.url)));
       for (const journal of journals) await journal.close();
       await (await openPostgresJournal(database.url)).close(); // a restart migrates nothing
-      const versions = await database.execute("SELECT version FROM chaos_journal.migrations");
-      expect(versions).toEqual([{ version: 1 }]);
+      const versions = await database.execute("SELECT version FROM chaos_journal.migrations ORDER BY version");
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
+      // A journal made by the first release (version 1 only) gains what came later, its rows kept.
+      const old = await openPostgresJournal(database.url);
+      await old.beginExperiment(experiment("from-v1"));
+      await old.recordStep("from-v1", "x.y", { kept: true });
+      await old.close();
+      await database.execute(
+        "ALTER TABLE chaos_journal.steps DROP COLUMN checkpoint; DELETE FROM chaos_journal.migrations WHERE version = 2",
+      );
+      const upgraded = await openPostgresJournal(database.url);
+      const [step] = await upgraded.pendingSteps("from-v1");
+      await upgraded.recordStepCheckpoint(step!.id, { after: "upgrade" });
+      expect(await upgraded.pendingSteps("from-v1")).toMatchObject([{ undo: { kept: true }, checkpoint: { after: "upgrade" } }]);
+      await upgraded.close();
       const tables = await database.execute(
         "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 2",
       );

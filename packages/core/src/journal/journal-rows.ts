@@ -49,6 +49,7 @@ export interface StepRow {
   status: string;
   error: string | null;
   conflicts: string | null;
+  checkpoint: string | null;
   created_at: string;
 }
 
@@ -106,6 +107,7 @@ export function toStep(row: StepRow): StepRecord {
     status: row.status as StepRecord["status"],
     error: row.error ?? undefined,
     conflicts: row.conflicts ? (JSON.parse(row.conflicts) as string[]) : undefined,
+    checkpoint: row.checkpoint ? (JSON.parse(row.checkpoint) as JsonValue) : undefined,
     createdAt: row.created_at,
   };
 }

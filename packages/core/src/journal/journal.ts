@@ -59,6 +59,11 @@ export interface StepRecord {
   error?: string;
   /** Conflicts reported by a rollback that otherwise succeeded. */
   conflicts?: string[];
+  /**
+   * What an earlier, unfinished try of this step's rollback saved (`saveCheckpoint`), e.g. the id
+   * of a transaction it was about to commit, so the next try can tell whether that commit happened.
+   */
+  checkpoint?: JsonValue;
   createdAt: string;
 }
 
@@ -109,6 +114,8 @@ export interface Journal {
   claimExperiment(experimentId: string, expected: ExperimentOwner | undefined, claimant: ExperimentOwner): Promise<boolean>;
   recordStep(experimentId: string, skill: string, undo: JsonValue): Promise<number>;
   markStepDone(stepId: number, conflicts?: string[]): Promise<void>;
+  /** Durably keeps what a rollback try of the step saved for the next try (see StepRecord.checkpoint). */
+  recordStepCheckpoint(stepId: number, checkpoint: JsonValue): Promise<void>;
   markStepFailed(stepId: number, error: string): Promise<void>;
   finishExperiment(experimentId: string, status: Exclude<ExperimentRecordStatus, "running">, outcome?: string): Promise<void>;
   /** Remembers where the run's report went, for `chaos report ID`. */

@@ -59,4 +59,9 @@ CREATE TABLE ${journalSchema}.scheduled_runs (
 CREATE INDEX scheduled_runs_unfinished ON ${journalSchema}.scheduled_runs (finished_at, identity);
 `,
   },
+  {
+    version: 2,
+    // What a rollback try saves for the next one (a restore's transaction id before its COMMIT).
+    sql: `ALTER TABLE ${journalSchema}.steps ADD COLUMN checkpoint text;`,
+  },
 ];

@@ -129,6 +129,9 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
         stepId,
       ]);
     },
+    async recordStepCheckpoint(stepId, checkpoint) {
+      await query(`UPDATE ${s}.steps SET checkpoint = $1 WHERE id = $2`, [JSON.stringify(checkpoint), stepId]);
+    },
     async markStepFailed(stepId, error) {
       await query(`UPDATE ${s}.steps SET status = 'failed', error = $1 WHERE id = $2`, [error, stepId]);
     },

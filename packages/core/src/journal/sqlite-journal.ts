@@ -67,6 +67,8 @@ const addedExperimentColumns = [
   "report_path TEXT",
 ];
 
+const addedStepColumns = ["checkpoint TEXT"];
+
 /**
  * SQLite (Node's built-in `node:sqlite`, so no native module to compile) in WAL mode with
  * synchronous=FULL: each statement commits and fsyncs the WAL before returning, which is exactly
@@ -83,6 +85,7 @@ export function openSqliteJournal(path: string): Journal {
   database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
   database.exec(schema);
   addMissingColumns(database, "experiments", addedExperimentColumns);
+  addMissingColumns(database, "steps", addedStepColumns);
   // Only now that it proved to be a journal: an older one may have been created with a looser mode.
   if (path !== ":memory:") chmodSync(path, 0o600);
 
@@ -103,6 +106,7 @@ export function openSqliteJournal(path: string): Journal {
     insertStep: database.prepare("INSERT INTO steps (experiment_id, skill, undo, created_at) VALUES (?, ?, ?, ?)"),
     stepDone: database.prepare("UPDATE steps SET status = 'done', error = NULL, conflicts = ? WHERE id = ?"),
     stepFailed: database.prepare("UPDATE steps SET status = 'failed', error = ? WHERE id = ?"),
+    stepCheckpoint: database.prepare("UPDATE steps SET checkpoint = ? WHERE id = ?"),
     finish: database.prepare("UPDATE experiments SET status = ?, finished_at = ?, outcome = coalesce(?, outcome) WHERE id = ?"),
     reportPath: database.prepare("UPDATE experiments SET report_path = ? WHERE id = ?"),
     history: database.prepare("SELECT * FROM experiments ORDER BY started_at DESC, rowid DESC LIMIT ?"),
@@ -195,6 +199,9 @@ export function openSqliteJournal(path: string): Journal {
     },
     async markStepFailed(stepId, error) {
       statements.stepFailed.run(error, stepId);
+    },
+    async recordStepCheckpoint(stepId, checkpoint) {
+      statements.stepCheckpoint.run(JSON.stringify(checkpoint), stepId);
     },
     async finishExperiment(experimentId, status, outcome) {
       statements.finish.run(status, new Date().toISOString(), outcome ?? null, experimentId);

@@ -1,3 +1,4 @@
+import { isRestoreMarkerTable } from "../skills/update-restore-marker.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
 import { type Column, type DatabaseSchema, newTable, type Table, type ValueKind, type ValueType } from "./database-schema.js";
 
@@ -41,11 +42,13 @@ export async function discoverMysql(executor: SqlExecutor, schemas?: string[]): 
   const version = current[0]?.version ?? "";
   const mariadb = /mariadb/i.test(version);
 
-  const { rows: tableRows } = await executor.query<{ schema: string; name: string; estimated_rows: string | null }>(
+  const { rows: everyTable } = await executor.query<{ schema: string; name: string; estimated_rows: string | null }>(
     `SELECT TABLE_SCHEMA AS \`schema\`, TABLE_NAME AS name, TABLE_ROWS AS estimated_rows
        FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME`,
     [wanted],
   );
+  // Chaos's own marker tables are never a resource an experiment may act on.
+  const tableRows = everyTable.filter((row) => !isRestoreMarkerTable(row.name));
   const [columns, keys, checks, triggers] = await Promise.all([
     executor.query<ColumnRow>(
       `SELECT TABLE_SCHEMA AS \`schema\`, TABLE_NAME AS table_name, COLUMN_NAME AS name, DATA_TYPE AS data_type,

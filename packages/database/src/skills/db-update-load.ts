@@ -1,4 +1,4 @@
-import { defineSkill, positiveInteger, type RollbackResult, SkillError } from "@chaos-agents/core";
+import { defineSkill, positiveInteger, RollbackBlockedError, type RollbackResult, SkillError } from "@chaos-agents/core";
 import { z } from "zod";
 import { type DatabaseSession, resolveTables } from "../database-session.js";
 import { type Column, columnOf, rowKeyOf, type Table } from "../discovery/database-schema.js";
@@ -7,6 +7,7 @@ import { valueMaker } from "../values/generate-value.js";
 import { type CommitMarker, committedBatchesKey, type TableUpdatePlan, type UpdateMode, type UpdateUndo } from "./update-batch.js";
 import { runUpdateLoad, type UpdateLoadOptions } from "./update-load-loop.js";
 import { restoreRows } from "./update-restore.js";
+import { dropRestoreMarkerTable, restoreMarkerTable } from "./update-restore-marker.js";
 import { flippableColumns } from "./update-rewrite.js";
 import { imageColumns } from "./update-row-images.js";
 import { updateTriggersOf } from "./update-triggers.js";
@@ -66,7 +67,16 @@ interface PlanDetails {
   skipped: string[];
 }
 
-export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo | CommitMarker>({
+/**
+ * MySQL with compensation: journaled before the first batch, so it is the skill's oldest step and
+ * runs last at rollback: drops chaos's restore marker tables once no restore is left unfinished.
+ */
+type MarkerCleanup = { dropRestoreMarkers: string[] };
+
+/** Runtime key: the compensating restores of this rollback that have not finished (yet). */
+const unfinishedRestoresKey = "db.update_load unfinished restores";
+
+export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo | CommitMarker | MarkerCleanup>({
   name: "db.update_load",
   target: "database",
   description:
@@ -132,7 +142,7 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo | Co
     };
   },
 
-  async inject({ params, session, plan, journal, signal, holdEnded, progress, runtime }) {
+  async inject({ experimentId, params, session, plan, journal, signal, holdEnded, progress, runtime }) {
     const schema = await session.schema();
     const details = plan.details as PlanDetails;
     const tables = plan.targets.map((name) => tablePlan(session, schema.tables, name, params, details));
@@ -146,6 +156,10 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo | Co
       progress,
       ...(params.rate !== undefined ? { rate: params.rate } : {}),
     };
+    if (session.dialect.kind === "mysql" && params.compensate?.length && tables.length > 0) {
+      const schemas = [...new Set(tables.map((plan) => plan.table.schema))];
+      await journal.record({ dropRestoreMarkers: schemas.map((schema) => restoreMarkerTable(schema, experimentId)) });
+    }
     const skippedNote = details.skipped.length ? `; skipped ${details.skipped.join("; ")}` : "";
     if (!params.sustain) {
       const metrics = await runUpdateLoad({ ...options, stop: signal, sustain: false });
@@ -155,14 +169,32 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo | Co
     return { summary: `updating rows of ${tables.length} table(s) until the hold ends${skippedNote}`, running };
   },
 
-  async rollback({ session, runtime }, step): Promise<RollbackResult> {
+  async rollback(context, step): Promise<RollbackResult> {
+    const { session, runtime } = context;
     if ("committedBatch" in step) {
       committedBatches(runtime).add(step.committedBatch);
       return {};
     }
-    return restoreRows(session, step, committedBatches(runtime), runtime);
+    const unfinished = unfinishedRestores(runtime);
+    if ("dropRestoreMarkers" in step) {
+      if (unfinished.size > 0)
+        throw new RollbackBlockedError(
+          `db.update_load: keeping chaos's marker table(s) ${step.dropRestoreMarkers.join(", ")}: ${unfinished.size} compensating restore(s) did not finish, and their marker tells \`chaos recover\` whether they committed; it drops the table(s) once they are done`,
+        );
+      for (const table of step.dropRestoreMarkers) await dropRestoreMarkerTable(session, table);
+      return { summary: `dropped chaos's marker table(s) ${step.dropRestoreMarkers.join(", ")}` };
+    }
+    unfinished.add(step);
+    const result = await restoreRows(session, step, committedBatches(runtime), runtime, context);
+    unfinished.delete(step);
+    return result;
   },
 });
+
+function unfinishedRestores(runtime: Map<string, unknown>): Set<UpdateUndo> {
+  if (!runtime.has(unfinishedRestoresKey)) runtime.set(unfinishedRestoresKey, new Set<UpdateUndo>());
+  return runtime.get(unfinishedRestoresKey) as Set<UpdateUndo>;
+}
 
 function committedBatches(runtime: Map<string, unknown>): Set<string> {
   if (!runtime.has(committedBatchesKey)) runtime.set(committedBatchesKey, new Set<string>());

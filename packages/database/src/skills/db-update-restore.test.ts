@@ -1,4 +1,4 @@
-import { EventBus } from "@chaos-agents/core";
+import { EventBus, type JsonValue } from "@chaos-agents/core";
 import { databaseSkills } from "@chaos-agents/database";
 import { databaseState, runDatabaseExperiment, type TestDatabase, useTestDatabases, withDatabaseSession } from "@chaos-agents/testing";
 import { describe, expect, it } from "vitest";
@@ -279,7 +279,10 @@ describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation af
     };
     const skill = databaseSkills.find((candidate) => candidate.name === "db.update_load") as (typeof databaseSkills)[number];
     const result = await withDatabaseSession(db.url, kind, (session) =>
-      skill.rollback({ experimentId: "test", session, runtime: new Map(), log: new EventBus().logger() }, undo),
+      skill.rollback(
+        { experimentId: "test", session, runtime: new Map(), log: new EventBus().logger(), saveCheckpoint: async () => undefined },
+        undo,
+      ),
     );
     expect((await db.execute("SELECT balance FROM ledger"))[0]?.balance).toBe(kind === "postgres" ? "130" : 130);
     if (kind === "postgres") {
@@ -326,11 +329,73 @@ describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation in
     const results = await withDatabaseSession(db.url, kind, async (session) => {
       const done = [];
       for (const step of steps)
-        done.push(await skill.rollback({ experimentId: "test", session, runtime, log: new EventBus().logger() }, step));
+        done.push(
+          await skill.rollback(
+            { experimentId: "test", session, runtime, log: new EventBus().logger(), saveCheckpoint: async () => undefined },
+            step,
+          ),
+        );
       return done;
     });
     expect(results.at(-1)?.summary).toMatch(/restored 1 row\(s\) of .*ledger, compensated 1/);
     expect(results.flatMap((result) => result?.conflicts ?? [])).toEqual([]);
+    expect(String((await db.execute("SELECT balance FROM ledger"))[0]?.balance)).toBe("130");
+  });
+});
+
+describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation with a checkpoint", (kind) => {
+  it("redoes a compensating restore whose earlier try never committed, and skips one that did", async () => {
+    const db = await databases.empty(kind);
+    await db.execute("CREATE TABLE ledger (id int PRIMARY KEY, balance bigint NOT NULL)");
+    // Chaos wrote 5000 over 100 and committed; the application then added 30.
+    await db.execute("INSERT INTO ledger VALUES (1, 5030)");
+    const table = kind === "postgres" ? "public.ledger" : `${db.name}.ledger`;
+    const batch = "a batch this process saw commit";
+    const undo = {
+      table,
+      keyColumns: ["id"],
+      columns: ["balance"],
+      rows: [{ key: ["1"], before: ["100"], after: ["5000"] }],
+      compensate: ["balance"],
+      batch,
+    };
+    // An earlier try that wrote its checkpoint and then died before COMMIT: an aborted
+    // transaction (PostgreSQL), a marker that never reached its table (MySQL).
+    let neverCommitted: Record<string, string>;
+    if (kind === "postgres") {
+      await db.execute("BEGIN");
+      neverCommitted = { restoreTransaction: String((await db.execute("SELECT pg_current_xact_id()::text AS id"))[0]?.id) };
+      await db.execute("ROLLBACK");
+    } else {
+      neverCommitted = {
+        restoreMarker: "00000000-0000-0000-0000-000000000000",
+        markerTable: `\`${db.name}\`.\`chaos_agents_restored_test\``,
+      };
+    }
+    const skill = databaseSkills.find((candidate) => candidate.name === "db.update_load") as (typeof databaseSkills)[number];
+    const saved: JsonValue[] = [];
+    const rollBack = (checkpoint: JsonValue) =>
+      withDatabaseSession(db.url, kind, (session) =>
+        skill.rollback(
+          {
+            experimentId: "test",
+            session,
+            runtime: new Map([["db.update_load committed batches", new Set([batch])]]),
+            log: new EventBus().logger(),
+            checkpoint,
+            saveCheckpoint: async (value) => void saved.push(value),
+          },
+          undo,
+        ),
+      );
+    const redone = await rollBack(neverCommitted);
+    expect(redone?.summary).toMatch(/restored 1 row\(s\) of .*ledger, compensated 1/);
+    expect(String((await db.execute("SELECT balance FROM ledger"))[0]?.balance)).toBe("130");
+    // The redo journaled its own proof before its COMMIT; a try after it finds the restore committed.
+    const proof = saved.at(-1) as JsonValue;
+    expect(proof).toHaveProperty(kind === "postgres" ? "restoreTransaction" : "restoreMarker");
+    const again = await rollBack(proof);
+    expect(again?.summary).toMatch(/its compensating restore had committed before the rollback was interrupted; nothing left to do/);
     expect(String((await db.execute("SELECT balance FROM ledger"))[0]?.balance)).toBe("130");
   });
 });

@@ -69,7 +69,12 @@ async function recover(db: TestDatabase, skill: AnySkill, undos: HeldConnections
   return withDatabaseSession(db.url, db.kind, async (session) => {
     const results = [];
     for (const undo of [...undos].reverse()) {
-      results.push(await skill.rollback({ experimentId: "recover", session, runtime: new Map(), log: new EventBus().logger() }, undo));
+      results.push(
+        await skill.rollback(
+          { experimentId: "recover", session, runtime: new Map(), log: new EventBus().logger(), saveCheckpoint: async () => undefined },
+          undo,
+        ),
+      );
     }
     return results;
   });

@@ -1,10 +1,13 @@
-import type { RollbackResult } from "@chaos-agents/core";
+import { randomUUID } from "node:crypto";
+import type { JsonValue, Logger, RollbackResult } from "@chaos-agents/core";
 import type { DatabaseSession } from "../database-session.js";
 import type { Column, Table } from "../discovery/database-schema.js";
 import { chunks } from "../sql/key-sets.js";
 import type { SqlExecutor } from "../sql/sql-client.js";
+import { crashPoint } from "./crash-points.js";
 import { describeTriggerWrites, findTriggerWrites } from "./trigger-writes.js";
 import type { UpdateUndo } from "./update-batch.js";
+import { createRestoreMarkerTable, restoreMarkerCommitted, restoreMarkerTable, writeRestoreMarker } from "./update-restore-marker.js";
 import { keyId, readRowImages } from "./update-row-images.js";
 import { triggersWritingElsewhere } from "./update-triggers.js";
 
@@ -18,6 +21,33 @@ interface RestoreCounts {
   restored: number;
   compensated: number;
   conflicts: string[];
+}
+
+/** What a rollback step needs from its context to make its compensating restore crash-safe. */
+export interface RestoreContext {
+  experimentId: string;
+  log: Logger;
+  checkpoint?: JsonValue;
+  saveCheckpoint(checkpoint: JsonValue): Promise<void>;
+}
+
+/**
+ * What a try of a step leaves for the next one (`chaos recover` included).
+ * Compensation subtracts chaos's change from the current value, so running it twice (a crash
+ * after the restore's COMMIT, before the journal marks the step done) would subtract it twice:
+ * just before COMMIT the restore journals how to find out later whether it committed.
+ */
+interface RestoreCheckpoint {
+  /** PostgreSQL: the restore's transaction id, for pg_xact_status. */
+  restoreTransaction?: string;
+  /** MySQL/MariaDB: the marker row the restore writes in the same transaction, and its table. */
+  restoreMarker?: string;
+  markerTable?: string;
+  /**
+   * MySQL/MariaDB: this process saw the batch commit (its marker step, already done, cannot
+   * tell a later process), so a try in `chaos recover` may still compensate.
+   */
+  batchCommitted?: boolean;
 }
 
 /** One column assignment of a restore, with its parameters. */
@@ -42,10 +72,20 @@ export async function restoreRows(
   undo: UpdateUndo,
   committedBatches: Set<string>,
   runtime: Map<string, unknown>,
+  context: RestoreContext,
 ): Promise<RollbackResult> {
-  const committed = await batchCommitted(session, undo, committedBatches);
+  const checkpoint: RestoreCheckpoint = { ...((context.checkpoint ?? {}) as RestoreCheckpoint) };
+  const save = async (more: RestoreCheckpoint) => {
+    Object.assign(checkpoint, more);
+    await context.saveCheckpoint({ ...checkpoint });
+  };
+  const committed = checkpoint.batchCommitted ? true : await batchCommitted(session, undo, committedBatches);
   // The journal is written before COMMIT: a batch that never committed changed nothing.
   if (committed === false) return { summary: `${undo.table}: chaos's batch never committed; nothing to restore` };
+  if (committed === true && undo.compensate?.length && session.dialect.kind === "mysql" && !checkpoint.batchCommitted)
+    await save({ batchCommitted: true });
+  const earlier = await earlierRestore(session, undo, checkpoint);
+  if (earlier) return earlier;
   // Read afresh (once per rollback, not per step): the application may have renamed or dropped columns during the hold.
   const schema = await session.schema(!runtime.has(schemaReadKey));
   runtime.set(schemaReadKey, true);
@@ -62,6 +102,7 @@ export async function restoreRows(
     );
   } else {
     reportMissingColumns(table, undo, counts);
+    const markerTable = committed === true && undo.compensate?.length ? await markerTableFor(session, table, context) : undefined;
     // One transaction per step: a step that fails half-way leaves nothing done, so its retry
     // cannot compensate a row twice (compensation, unlike a plain restore, is not idempotent).
     const stepCounts = await session.client.transaction(async (executor) => {
@@ -70,8 +111,11 @@ export async function restoreRows(
       for (const rows of chunks(undo.rows, restoreChunk))
         await restoreChunkOfRows(executor, session, table, undo, rows, inStep, committed === true);
       if (inStep.restored > 0 && !suppressed) inStep.conflicts.push(...(await restoreSideEffects(executor, session, table)));
+      if (inStep.compensated > 0) await journalBeforeCommit(executor, session, save, markerTable);
       return inStep;
     });
+    // Tests stop the process here: committed, and the journal does not know yet.
+    if (stepCounts.compensated > 0) crashPoint("update-restore-commit");
     counts.restored = stepCounts.restored;
     counts.compensated = stepCounts.compensated;
     counts.conflicts.push(...stepCounts.conflicts);
@@ -87,6 +131,70 @@ export async function restoreRows(
     conflicts: counts.conflicts,
     metrics: { rows_restored: counts.restored, rows_compensated: counts.compensated },
   };
+}
+
+/**
+ * What became of a compensating restore an earlier try of this step began: committed (the step
+ * is done: doing it again would compensate twice), never committed (undefined: do it now), or
+ * unknowable (nothing is touched, and the report says why).
+ */
+async function earlierRestore(
+  session: DatabaseSession,
+  undo: UpdateUndo,
+  checkpoint: RestoreCheckpoint,
+): Promise<RollbackResult | undefined> {
+  const done = { summary: `${undo.table}: its compensating restore had committed before the rollback was interrupted; nothing left to do` };
+  if (checkpoint.restoreMarker && checkpoint.markerTable)
+    return (await restoreMarkerCommitted(session, checkpoint.markerTable, checkpoint.restoreMarker)) ? done : undefined;
+  if (!checkpoint.restoreTransaction) return undefined;
+  const { rows } = await session.client.query<{ status: string | null }>("SELECT pg_xact_status($1::xid8) AS status", [
+    checkpoint.restoreTransaction,
+  ]);
+  const status = rows[0]?.status ?? null;
+  if (status === "committed") return done;
+  if (status === "aborted") return undefined;
+  if (status === "in progress")
+    throw new Error(
+      `${undo.table}: chaos's earlier restore (transaction ${checkpoint.restoreTransaction}) is still in progress; retry when it has ended`,
+    );
+  return {
+    conflicts: [
+      `${undo.table}: chaos cannot tell whether its earlier compensating restore (transaction ${checkpoint.restoreTransaction}) committed: the commit log no longer knows it; its ${undo.rows.length} row(s) are left as they are rather than risk compensating twice`,
+    ],
+  };
+}
+
+/** MySQL: the marker table for this restore, created (outside the transaction) if need be. */
+async function markerTableFor(session: DatabaseSession, table: Table, context: RestoreContext): Promise<string | undefined> {
+  if (session.dialect.kind !== "mysql") return undefined;
+  const markerTable = restoreMarkerTable(table.schema, context.experimentId);
+  try {
+    await createRestoreMarkerTable(session, markerTable);
+    return markerTable;
+  } catch (error) {
+    context.log.warn(
+      `db.update_load: cannot create chaos's marker table ${markerTable} (${(error as Error).message}); the compensating restore of ${table.qualifiedName} goes ahead, but a crash right after its COMMIT would leave recover unable to tell and compensate again`,
+    );
+    return undefined;
+  }
+}
+
+/** Inside the restore's transaction, just before COMMIT: how a later try will know whether it committed. */
+async function journalBeforeCommit(
+  executor: SqlExecutor,
+  session: DatabaseSession,
+  save: (more: RestoreCheckpoint) => Promise<void>,
+  markerTable: string | undefined,
+): Promise<void> {
+  if (session.dialect.kind === "postgres") {
+    const { rows } = await executor.query<{ id: string }>("SELECT pg_current_xact_id()::text AS id");
+    await save({ restoreTransaction: String(rows[0]?.id) });
+    return;
+  }
+  if (!markerTable) return;
+  const marker = randomUUID();
+  await save({ restoreMarker: marker, markerTable });
+  await writeRestoreMarker(executor, markerTable, marker);
 }
 
 /**

@@ -31,10 +31,21 @@ async function run<Row>(executor: mysql.Pool | mysql.PoolConnection | mysql.Conn
   return { rows: [] as Row[], rowCount: (result as mysql.ResultSetHeader).affectedRows } satisfies QueryResult<Row>;
 }
 
-export function createMysqlClient(config: DatabaseConfig): SqlClient {
+/** What a pool of its own adds: more session settings, and who its connections are. */
+export interface MysqlPoolExtras {
+  /** More SET SESSION statements for each connection (the rollback's deadlines). */
+  sessionStatements?: string[];
+  /** Called with each new connection's server id (connection id). */
+  onConnect?: (serverId: number) => void;
+}
+
+export function createMysqlClient(config: DatabaseConfig, extras: MysqlPoolExtras = {}): SqlClient {
   const pool = mysql.createPool({ ...connectionOptions(config), connectionLimit: config.pool_size });
   pool.on("connection", (connection) => {
+    // Queued on the connection ahead of any statement the pool hands it out for.
     connection.query(sessionSetup);
+    for (const statement of extras.sessionStatements ?? []) connection.query(statement);
+    extras.onConnect?.(connection.threadId ?? 0);
   });
   return {
     query: (sql, params) => run(pool, sql, params),

@@ -8,12 +8,20 @@ import { tlsOptions } from "./tls-options.js";
 // before-image journaled by `chaos run` compares equal in `chaos recover`.
 export const sessionOptions = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=1";
 
+/** What a pool of its own adds: more session settings, and who its connections are. */
+export interface PoolExtras {
+  /** More `-c name=value` startup options (the rollback's deadlines). */
+  options?: string;
+  /** Called with each new connection's server id (backend PID). */
+  onConnect?: (serverId: number) => void;
+}
+
 /** How chaos connects to PostgreSQL: fixed session settings, its application_name, TLS as configured. */
-export function postgresClientConfig(config: DatabaseConfig, applicationName: string): pg.ClientConfig {
+export function postgresClientConfig(config: DatabaseConfig, applicationName: string, extraOptions?: string): pg.ClientConfig {
   return {
     connectionString: config.connection_url.replace(/^postgresql:/, "postgres:"),
     application_name: applicationName,
-    options: sessionOptions,
+    options: extraOptions ? `${sessionOptions} ${extraOptions}` : sessionOptions,
     ssl: tlsOptions(config),
     connectionTimeoutMillis: 10_000,
   };
@@ -63,8 +71,10 @@ async function run<Row>(executor: pg.Pool | pg.PoolClient | pg.Client, sql: stri
   return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
 }
 
-export function createPostgresClient(config: DatabaseConfig, applicationName = "chaos-agents"): SqlClient {
-  const pool = new pg.Pool({ ...postgresClientConfig(config, applicationName), max: config.pool_size });
+export function createPostgresClient(config: DatabaseConfig, applicationName = "chaos-agents", extras: PoolExtras = {}): SqlClient {
+  const pool = new pg.Pool({ ...postgresClientConfig(config, applicationName, extras.options), max: config.pool_size });
+  const { onConnect } = extras;
+  if (onConnect) pool.on("connect", (client) => onConnect(Number((client as unknown as { processID: number | null }).processID ?? 0)));
   // A backend terminated while idle in the pool must not crash the process; the pool replaces it.
   pool.on("error", () => undefined);
   return {
