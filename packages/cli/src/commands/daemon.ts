@@ -19,7 +19,7 @@ import { takeOverDeadOwners } from "../daemon/daemon-takeover.js";
 import { acquirePidFile } from "../daemon/pid-file.js";
 import { refuseJournalOnAttackedServer } from "./journal-placement.js";
 import { loadConfigForCommand } from "./load-config-for-command.js";
-import { openJournalForCommand } from "./open-journal.js";
+import { openJournalForCommand, retentionOf } from "./open-journal.js";
 import { recoverWithConfigFiles } from "./recover.js";
 
 export interface DaemonOptions extends GlobalOptions {
@@ -108,6 +108,13 @@ export async function daemon(file: string, options: DaemonOptions, io: CommandIo
         }).catch((error: Error) => log.warn(`could not look for dead daemons' experiments: ${redactText(error.message)}`));
       }),
     );
+    // Retention applies all the time, not only at start: a daemon may run for weeks.
+    const retention = retentionOf(io.env);
+    watches.push(
+      every(journalPruneIntervalMs, async () => {
+        await journal.prune(retention).catch((error: Error) => log.warn(`could not prune the journal: ${redactText(error.message)}`));
+      }),
+    );
     log.info(
       `watching the journal for dead owners every ${heartbeatIntervalMs / 1000} s (another host's lapse after ${heartbeatLapseMs / 1000} s)`,
     );
@@ -130,6 +137,9 @@ export async function daemon(file: string, options: DaemonOptions, io: CommandIo
     pidFile.release();
   }
 }
+
+/** How often a running daemon drops what retention allows from the journal. */
+const journalPruneIntervalMs = 3_600_000;
 
 function scheduledExperiments(file: DaemonFile) {
   return file.experiments.map((entry, index) => ({ path: `experiments.${index}.experiment`, experiment: entry.experiment }));

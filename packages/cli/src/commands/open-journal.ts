@@ -34,7 +34,8 @@ export async function openJournalForCommand(location: string, pruneWith?: NodeJS
   return journal;
 }
 
-function retentionOf(env: NodeJS.ProcessEnv): JournalRetention {
+/** The retention times from the environment (CHAOS_JOURNAL_KEEP_UNDO / _RECORDS), or the defaults. */
+export function retentionOf(env: NodeJS.ProcessEnv): JournalRetention {
   const read = (name: keyof typeof defaultRetention) => {
     const text = env[name] || defaultRetention[name];
     const milliseconds = parseDuration(text);
