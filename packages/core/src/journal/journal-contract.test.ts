@@ -235,14 +235,14 @@ describe("postgres journal", () => {
       for (const journal of journals) await journal.close();
       await (await openPostgresJournal(database.url)).close(); // a restart migrates nothing
       const versions = await database.execute("SELECT version FROM chaos_journal.migrations ORDER BY version");
-      expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
       // A journal made by the first release (version 1 only) gains what came later, its rows kept.
       const old = await openPostgresJournal(database.url);
       await old.beginExperiment(experiment("from-v1"));
       await old.recordStep("from-v1", "x.y", { kept: true });
       await old.close();
       await database.execute(
-        "ALTER TABLE chaos_journal.steps DROP COLUMN checkpoint; DELETE FROM chaos_journal.migrations WHERE version = 2",
+        "ALTER TABLE chaos_journal.steps DROP COLUMN checkpoint, DROP COLUMN request_id; DELETE FROM chaos_journal.migrations WHERE version > 1",
       );
       const upgraded = await openPostgresJournal(database.url);
       const [step] = await upgraded.pendingSteps("from-v1");
@@ -338,6 +338,24 @@ describe("postgres journal", () => {
       await database.execute("UPDATE chaos_journal.experiments SET heartbeat_at = clock_timestamp() - interval '40 seconds'");
       expect(ownerState(owner, (await writer.experiment("skewed"))?.heartbeatAt)).toBe("gone");
       await writer.close();
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("goes on after the server dropped its connections (a restart, a failover): the next call reconnects", async () => {
+    const database = await createTestDatabase("postgres");
+    try {
+      const journal = await openPostgresJournal(database.url);
+      await journal.beginExperiment(experiment("dropped"));
+      await journal.recordStep("dropped", "x.y", { before: 1 });
+      const dropped = await database.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'chaos-agents journal'",
+      );
+      expect(dropped.length).toBeGreaterThan(0);
+      await journal.recordStep("dropped", "x.y", { before: 2 });
+      expect((await journal.pendingSteps("dropped")).map((step) => step.undo)).toEqual([{ before: 2 }, { before: 1 }]);
+      await journal.close();
     } finally {
       await database.drop();
     }

@@ -64,4 +64,10 @@ CREATE INDEX scheduled_runs_unfinished ON ${journalSchema}.scheduled_runs (finis
     // What a rollback try saves for the next one (a restore's transaction id before its COMMIT).
     sql: `ALTER TABLE ${journalSchema}.steps ADD COLUMN checkpoint text;`,
   },
+  {
+    version: 3,
+    // Lets a step's insert be repeated after a lost connection without journaling it twice.
+    sql: `ALTER TABLE ${journalSchema}.steps ADD COLUMN request_id text;
+CREATE UNIQUE INDEX steps_by_request ON ${journalSchema}.steps (request_id);`,
+  },
 ];

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Pool, PoolClient } from "pg";
 import { redactSecrets, redactText } from "../redact.js";
 import type { Journal } from "./journal.js";
@@ -49,9 +51,11 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
   // An idle connection the server dropped must not end the process; the next query reconnects.
   pool.on("error", () => undefined);
 
-  const query = async <Row>(sql: string, values: unknown[] = []) => (await pool.query(sql, values)).rows as Row[];
-  const changed = async (sql: string, values: unknown[]) => (await pool.query(sql, values)).rowCount ?? 0;
-  const transaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
+  // Every call is safe to repeat (see `reconnecting`): each runs again after a lost connection.
+  const query = <Row>(sql: string, values: unknown[] = []) => reconnecting(async () => (await pool.query(sql, values)).rows as Row[]);
+  const changed = (sql: string, values: unknown[]) => reconnecting(async () => (await pool.query(sql, values)).rowCount ?? 0);
+  const transaction = <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => reconnecting(() => transactionOnce(work));
+  const transactionOnce = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     let failure: Error | undefined;
     try {
@@ -85,7 +89,8 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
       await query(
         `INSERT INTO ${s}.experiments (id, name, target, identity, target_config, config_file, config_hash, plugins, started_at, deadline, status,
                                       owner_host, owner_pid, owner_start, heartbeat_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'running', $11, $12, $13, CASE WHEN $11::text IS NULL THEN NULL ELSE clock_timestamp() END)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'running', $11, $12, $13, CASE WHEN $11::text IS NULL THEN NULL ELSE clock_timestamp() END)
+         ON CONFLICT (id) DO NOTHING`,
         [
           record.id,
           record.name,
@@ -113,13 +118,23 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
       const sql = `UPDATE ${s}.experiments SET owner_host = $1, owner_pid = $2, owner_start = $3, heartbeat_at = clock_timestamp(), status = 'running'
                     WHERE id = $4 AND ${ownerMatches(5)}`;
       const values = [claimant.host, claimant.pid, claimant.start, experimentId];
-      return (await changed(sql, [...values, expected?.host ?? null, expected?.pid ?? null, expected?.start ?? null])) === 1;
+      if ((await changed(sql, [...values, expected?.host ?? null, expected?.pid ?? null, expected?.start ?? null])) === 1) return true;
+      // Repeated after a lost connection, the first try may have won: then the owner is the claimant.
+      const [row] = await query<ExperimentRow>(`SELECT owner_host, owner_pid, owner_start FROM ${s}.experiments WHERE id = $1`, [
+        experimentId,
+      ]);
+      return row?.owner_host === claimant.host && row.owner_pid === claimant.pid && row.owner_start === claimant.start;
     },
     async recordStep(experimentId, skill, undo) {
       // Undo data is stored exactly as given (text, not jsonb, so nothing is reordered or normalised).
+      // A request id makes the insert safe to repeat after a lost connection: one step, whatever happened.
+      const requestId = randomUUID();
       const rows = await query<{ id: string }>(
-        `INSERT INTO ${s}.steps (experiment_id, skill, undo, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-        [experimentId, skill, JSON.stringify(undo), new Date().toISOString()],
+        `WITH inserted AS (
+           INSERT INTO ${s}.steps (experiment_id, skill, undo, created_at, request_id) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (request_id) DO NOTHING RETURNING id)
+         SELECT id FROM inserted UNION ALL SELECT id FROM ${s}.steps WHERE request_id = $5 LIMIT 1`,
+        [experimentId, skill, JSON.stringify(undo), new Date().toISOString(), requestId],
       );
       return Number(rows[0]?.id);
     },
@@ -207,7 +222,12 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
               AND (experiment_name = $2 OR identity = $3) ORDER BY scheduled_at LIMIT 1`,
           [claim.lapseMs, claim.experimentName, claim.identity],
         );
-        const result = claimRefusal(claim, toHeld(taken.rows[0]), toHeld(busy.rows[0]));
+        const mine = toHeld(taken.rows[0]);
+        // Repeated after a lost connection: the first try's COMMIT went through.
+        if (mine && mine.owner.host === claim.owner.host && mine.owner.pid === claim.owner.pid && mine.owner.start === claim.owner.start) {
+          return { claimed: true } as const;
+        }
+        const result = claimRefusal(claim, mine, toHeld(busy.rows[0]));
         if (!result.claimed) return result;
         // ON CONFLICT: the primary key is the last word even if the lock were ever bypassed.
         const inserted = await client.query(
@@ -241,6 +261,36 @@ export async function openPostgresJournal(url: string): Promise<Journal> {
       ).map((row) => withServerHeartbeat(toScheduledRun(row), row)),
     close: () => pool.end(),
   };
+}
+
+/**
+ * Runs `work` again when the connection to the server was lost (a restart, a failover, an idle
+ * connection the server dropped), for up to about 10 s. Only for work that is safe to repeat, even
+ * when the lost try did commit: every call of this store is (updates set values, inserts carry a
+ * unique key, claims recognise their own earlier win).
+ */
+async function reconnecting<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= 6 || !isConnectionLoss(error)) throw error;
+      await sleep(100 * 2 ** (attempt - 1));
+    }
+  }
+}
+
+function isConnectionLoss(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (
+    typeof code === "string" &&
+    (code.startsWith("08") || ["57P01", "57P02", "57P03", "ECONNRESET", "ECONNREFUSED", "EPIPE"].includes(code))
+  )
+    return true;
+  return (
+    typeof message === "string" &&
+    /Connection terminated|connection (?:is )?(?:closed|ended)|Client has encountered a connection error/i.test(message)
+  );
 }
 
 /**
