@@ -16,6 +16,16 @@ export {
   withDatabaseSession,
 } from "./database-experiment.js";
 export { freePort } from "./free-port.js";
+export {
+  addDeployment,
+  addNamespace,
+  addNode,
+  addPodDisruptionBudget,
+  seedSandboxCluster,
+  stockCorefile,
+} from "./kubernetes/cluster-fixtures.js";
+export type { KubeObject } from "./kubernetes/selectors.js";
+export { type KubernetesApiServer, type KubernetesApiServerOptions, startKubernetesApiServer } from "./kubernetes-api-server.js";
 export { createNetworkNamespace, type NetworkNamespace, networkNamespacesWork } from "./network-namespace.js";
 export { createRecordingTarget, newWorld, type RecordingFaults, type RecordingWorld } from "./recording-target.js";
 export { type ChaosProcess, type ChaosResult, chaosBinary, runChaos, startChaos } from "./run-chaos.js";
