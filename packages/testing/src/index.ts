@@ -26,6 +26,7 @@ export {
 } from "./kubernetes/cluster-fixtures.js";
 export type { KubeObject } from "./kubernetes/selectors.js";
 export { type KubernetesApiServer, type KubernetesApiServerOptions, startKubernetesApiServer } from "./kubernetes-api-server.js";
+export { clusterState } from "./kubernetes-cluster-state.js";
 export { createNetworkNamespace, type NetworkNamespace, networkNamespacesWork } from "./network-namespace.js";
 export { createRecordingTarget, newWorld, type RecordingFaults, type RecordingWorld } from "./recording-target.js";
 export { type ChaosProcess, type ChaosResult, chaosBinary, runChaos, startChaos } from "./run-chaos.js";

@@ -10,6 +10,8 @@ const kubectlPath = "/usr/bin/kubectl";
 const hasKubectl = existsSync(kubectlPath);
 
 let server: KubernetesApiServer;
+/** Plain HTTP, for the protocol checks through fetch (kubectl talks to `server`, over TLS). */
+let plain: KubernetesApiServer;
 let kubeconfig: string;
 let temporary: { path: string; remove: () => void };
 let directory: string;
@@ -17,7 +19,7 @@ let directory: string;
 const kubectl = (...args: string[]) => runCommand(kubectlPath, ["--kubeconfig", kubeconfig, ...args], { timeoutMs: 60_000 });
 
 async function api(method: string, path: string, body?: unknown, contentType = "application/json") {
-  const response = await fetch(`${server.url}${path}`, {
+  const response = await fetch(`${plain.url}${path}`, {
     method,
     headers: body === undefined ? {} : { "Content-Type": contentType },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -36,10 +38,13 @@ beforeAll(async () => {
   await server.writeKubeconfig(kubeconfig);
   await server.waitForReadyPods("staging", { app: "web" }, 3);
   await server.waitForReadyPods("staging", { app: "api" }, 2);
+  plain = await startKubernetesApiServer({ seed: "sandbox", readyDelayMs: 200, tls: false });
+  await plain.waitForReadyPods("staging", { app: "api" }, 2);
 });
 
 afterAll(async () => {
   await server?.close();
+  await plain?.close();
   temporary?.remove();
 });
 
@@ -126,12 +131,12 @@ describe("the simulator's protocol", () => {
     expect(updated.status).toBe(200);
     const stale = await api("PUT", "/api/v1/namespaces/staging/configmaps/settings", { ...created.body, data: { a: "3" } });
     expect(stale.body).toMatchObject({ reason: "Conflict", code: 409 });
-    expect(server.get("ConfigMap", "staging", "settings")?.data).toEqual({ a: "2" });
+    expect(plain.get("ConfigMap", "staging", "settings")?.data).toEqual({ a: "2" });
   });
 
   it("applies merge patches and JSON patches", async () => {
     await api("PATCH", "/api/v1/namespaces/staging/configmaps/settings", { data: { b: "x", a: null } }, "application/merge-patch+json");
-    expect(server.get("ConfigMap", "staging", "settings")?.data).toEqual({ b: "x" });
+    expect(plain.get("ConfigMap", "staging", "settings")?.data).toEqual({ b: "x" });
     const failed = await api(
       "PATCH",
       "/api/v1/namespaces/staging/configmaps/settings",
@@ -145,7 +150,7 @@ describe("the simulator's protocol", () => {
       [{ op: "add", path: "/data/c", value: "z" }],
       "application/json-patch+json",
     );
-    expect(server.get("ConfigMap", "staging", "settings")?.data).toEqual({ b: "x", c: "z" });
+    expect(plain.get("ConfigMap", "staging", "settings")?.data).toEqual({ b: "x", c: "z" });
   });
 
   it("filters lists by set-based label selectors and field selectors", async () => {
@@ -162,7 +167,7 @@ describe("the simulator's protocol", () => {
     const list = await api("GET", "/api/v1/namespaces/staging/configmaps");
     const controller = new AbortController();
     const response = await fetch(
-      `${server.url}/api/v1/namespaces/staging/configmaps?watch=1&resourceVersion=${list.body.metadata.resourceVersion}`,
+      `${plain.url}/api/v1/namespaces/staging/configmaps?watch=1&resourceVersion=${list.body.metadata.resourceVersion}`,
       { signal: controller.signal },
     );
     const reader = response.body?.getReader();
@@ -181,18 +186,18 @@ describe("the simulator's protocol", () => {
   });
 
   it("recreates a deleted ReplicaSet pod under a new name and records events", async () => {
-    const [victim] = server.list("Pod", "staging").filter((pod) => pod.metadata.labels?.app === "api");
+    const [victim] = plain.list("Pod", "staging").filter((pod) => pod.metadata.labels?.app === "api");
     await api("DELETE", `/api/v1/namespaces/staging/pods/${victim?.metadata.name}`);
-    await server.waitForReadyPods("staging", { app: "api" }, 2);
-    const names = server.list("Pod", "staging").map((pod) => pod.metadata.name);
+    await plain.waitForReadyPods("staging", { app: "api" }, 2);
+    const names = plain.list("Pod", "staging").map((pod) => pod.metadata.name);
     expect(names).not.toContain(victim?.metadata.name);
     expect(
-      server.list("Event", "staging").some((event) => event.reason === "Killing" && event.involvedObject?.name === victim?.metadata.name),
+      plain.list("Event", "staging").some((event) => event.reason === "Killing" && event.involvedObject?.name === victim?.metadata.name),
     ).toBe(true);
   });
 
   it("refuses requests without the bearer token when one is configured", async () => {
-    const guarded = await startKubernetesApiServer({ token: "s3cret" });
+    const guarded = await startKubernetesApiServer({ token: "s3cret", tls: false });
     try {
       const denied = await fetch(`${guarded.url}/api/v1/namespaces`);
       expect(denied.status).toBe(401);

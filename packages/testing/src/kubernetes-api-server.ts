@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { resourceOfKind } from "./kubernetes/api-resources.js";
 import { addSystemNamespaces, seedSandboxCluster } from "./kubernetes/cluster-fixtures.js";
@@ -7,6 +8,7 @@ import { ClusterController, podReady } from "./kubernetes/controller.js";
 import { ObjectStore } from "./kubernetes/object-store.js";
 import { RequestHandler, type RequestLog } from "./kubernetes/request-handler.js";
 import type { KubeObject } from "./kubernetes/selectors.js";
+import { selfSignedCertificate } from "./kubernetes/self-signed-certificate.js";
 
 export interface KubernetesApiServerOptions {
   /** "empty" (only the system namespaces), or "sandbox" (two nodes and `staging`; see seedSandboxCluster). */
@@ -18,11 +20,15 @@ export interface KubernetesApiServerOptions {
   /** Port to listen on (default: one the OS picks). */
   port?: number;
   host?: string;
+  /** Serve HTTPS with a fresh self-signed certificate that the kubeconfig trusts (default), or plain HTTP. */
+  tls?: boolean;
 }
 
 export interface KubernetesApiServer {
-  /** http://127.0.0.1:PORT */
+  /** https://127.0.0.1:PORT (http:// with `tls: false`) */
   url: string;
+  /** PEM of the server's certificate (undefined with `tls: false`). */
+  certificate?: string;
   store: ObjectStore;
   /** Every request the server answered, in order: what kubectl or the client really sent. */
   requests: RequestLog[];
@@ -31,10 +37,17 @@ export interface KubernetesApiServer {
   /** Objects of a kind, e.g. `list("Pod", "staging")`. */
   list(kind: string, namespace?: string): KubeObject[];
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  /** Writes as another client of the cluster would (an operator, an application), bypassing chaos. */
+  create(kind: string, object: KubeObject): KubeObject;
+  /** Replaces an object whatever its resourceVersion (another client's unconditional write). */
+  update(kind: string, object: KubeObject): KubeObject;
+  remove(kind: string, namespace: string | undefined, name: string): void;
   /** Resolves once `condition` holds (checked every 25 ms); rejects after the timeout with `what`. */
   waitFor(what: string, condition: () => boolean, timeoutMs?: number): Promise<void>;
   /** Resolves once every pod of the namespace matching the labels is Ready and there are `count` of them. */
   waitForReadyPods(namespace: string, labels: Record<string, string>, count: number, timeoutMs?: number): Promise<void>;
+  /** Resolves once every Deployment of the namespace reports all its replicas ready and every pod there is Ready. */
+  waitForSettled(namespace: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,15 +62,18 @@ export async function startKubernetesApiServer(options: KubernetesApiServerOptio
   else addSystemNamespaces(store);
   const controller = new ClusterController(store, { readyDelayMs: options.readyDelayMs ?? 300 });
   let handler: RequestHandler | undefined;
-  const server: Server = createServer((request, response) => {
+  const host = options.host ?? "127.0.0.1";
+  const tls = options.tls === false ? undefined : selfSignedCertificate(host);
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
     void handler?.handle(request, response);
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ key: tls.key, cert: tls.certificate }, listener) : createHttpServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
+    server.listen(options.port ?? 0, host, resolve);
   });
   const { port, address } = server.address() as AddressInfo;
-  const url = `http://${address}:${port}`;
+  const url = `${tls ? "https" : "http"}://${address}:${port}`;
   handler = new RequestHandler(store, `${address}:${port}`, options.token);
   controller.start();
 
@@ -75,10 +91,17 @@ export async function startKubernetesApiServer(options: KubernetesApiServerOptio
 
   return {
     url,
+    certificate: tls?.certificate,
     store,
     requests: handler.requests,
     list,
     get: (kind, namespace, name) => store.get(resourceOfKind(kind), namespace, name),
+    create: (kind, object) => store.create(resourceOfKind(kind), object),
+    update: (kind, object) =>
+      store.replace(resourceOfKind(kind), { ...object, metadata: { ...object.metadata, resourceVersion: undefined } }),
+    remove: (kind, namespace, name) => {
+      store.delete(resourceOfKind(kind), namespace, name);
+    },
     waitFor,
     waitForReadyPods: (namespace, labels, count, timeoutMs) =>
       waitFor(
@@ -91,13 +114,28 @@ export async function startKubernetesApiServer(options: KubernetesApiServerOptio
         },
         timeoutMs,
       ),
+    waitForSettled: (namespace, timeoutMs) =>
+      waitFor(
+        `the workloads of ${namespace} to be ready`,
+        () =>
+          list("Deployment", namespace).every(
+            (deployment) => (deployment.status?.readyReplicas ?? 0) === (deployment.spec?.replicas ?? 1),
+          ) && list("Pod", namespace).every(podReady),
+        timeoutMs,
+      ),
     async writeKubeconfig(path, kubeconfigOptions = {}) {
       const context = kubeconfigOptions.context ?? "simulator";
       const kubeconfig = {
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: context, cluster: { server: url } }],
-        users: [{ name: `${context}-user`, user: options.token ? { token: options.token } : {} }],
+        clusters: [
+          {
+            name: context,
+            cluster: { server: url, ...(tls ? { "certificate-authority-data": Buffer.from(tls.certificate).toString("base64") } : {}) },
+          },
+        ],
+        // Some credential must be there: over HTTPS, kubectl asks for a user name when a user has none.
+        users: [{ name: `${context}-user`, user: { token: options.token ?? "simulator-accepts-any-token" } }],
         contexts: [
           { name: context, context: { cluster: context, user: `${context}-user`, namespace: kubeconfigOptions.namespace ?? "default" } },
         ],

@@ -1,0 +1,255 @@
+import { join } from "node:path";
+import { type ChaosEvent, EventBus, Registry } from "@chaos-agents/core";
+import {
+  clusterState,
+  type KubeObject,
+  type KubernetesApiServer,
+  makeTempDirectory,
+  runInProcess,
+  runWhileWatching,
+  startKubernetesApiServer,
+} from "@chaos-agents/testing";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { kubernetesConfigSchema, protectedNamespaces } from "./kubernetes-config.js";
+import { cordonedByLabel, experimentLabel, managedByLabel } from "./kubernetes-labels.js";
+import { kubernetesSkills } from "./kubernetes-skills.js";
+import { createKubernetesTarget } from "./kubernetes-target.js";
+
+let server: KubernetesApiServer;
+let kubeconfig: string;
+const temporary = makeTempDirectory("chaos-k8s-skills-");
+const registry = new Registry().addTarget(createKubernetesTarget(), kubernetesSkills);
+
+beforeAll(async () => {
+  server = await startKubernetesApiServer({ seed: "sandbox", readyDelayMs: 200 });
+  kubeconfig = join(temporary.path, "kubeconfig");
+  await server.writeKubeconfig(kubeconfig);
+});
+
+afterAll(async () => {
+  await server?.close();
+  temporary.remove();
+});
+
+beforeEach(async () => {
+  await server.waitForReadyPods("staging", { app: "web" }, 3);
+  await server.waitForReadyPods("staging", { app: "api" }, 2);
+  await server.waitForSettled("staging");
+});
+
+function experiment(skills: { skill_name: string; params: Record<string, unknown> }[], extra: Record<string, unknown> = {}) {
+  return {
+    name: "k8s-test",
+    target: "kubernetes" as const,
+    target_config: { kubeconfig, namespace: "staging", label_selector: "app in (web, api)", ...extra },
+    duration: "1s",
+    skills,
+  };
+}
+
+const warnings = (events: ChaosEvent[]) =>
+  events
+    .filter((event) => event.type === "log" && (event as { level?: string }).level === "warn")
+    .map((event) => (event as { message?: string }).message ?? "");
+
+describe("k8s.pod_kill", () => {
+  it("deletes one web pod; rollback waits until web has 3 ready replicas again; the cluster is as before", async () => {
+    const before = clusterState(server, "staging");
+    const names = server
+      .list("Pod", "staging")
+      .filter((pod) => pod.metadata.labels?.app === "web")
+      .map((pod) => pod.metadata.name);
+    const { report, seen } = await runWhileWatching(
+      registry,
+      experiment([{ skill_name: "k8s.pod_kill", params: { namespace: "staging", label_selector: "app=web", count: 1 } }]),
+      () => {
+        const current = server
+          .list("Pod", "staging")
+          .filter((pod) => pod.metadata.labels?.app === "web")
+          .map((pod) => pod.metadata.name);
+        const gone = names.filter((name) => !current.includes(name));
+        return gone.length > 0 ? gone : undefined;
+      },
+    );
+    expect(report.status).toBe("succeeded");
+    expect(seen).toHaveLength(1);
+    expect(report.skills[0]?.metrics?.pods_killed).toBe(1);
+    expect(report.rollback).toMatchObject({ steps: 1, done: 1, failed: [], conflicts: [] });
+    expect(clusterState(server, "staging")).toEqual(before);
+    const api = server.list("Pod", "staging").filter((pod) => pod.metadata.labels?.app === "api");
+    expect(api).toHaveLength(2); // the selector kept api out
+  });
+
+  it("refuses more pods than the selector matches, and bare pods unless allowed, before any change", async () => {
+    const before = clusterState(server, "staging");
+    await expect(
+      runInProcess(registry, experiment([{ skill_name: "k8s.pod_kill", params: { label_selector: "app=web", count: 4 } }])),
+    ).rejects.toThrow(/count 4 is more than the 3 pods/);
+    server.create("Pod", {
+      metadata: { name: "lonely", namespace: "staging", labels: { app: "lonely" } },
+      spec: { containers: [{ name: "lonely", image: "busybox" }], nodeName: "node-1" },
+    });
+    await expect(
+      runInProcess(
+        registry,
+        experiment([{ skill_name: "k8s.pod_kill", params: { label_selector: "app=lonely", count: 1 } }], { label_selector: "app=lonely" }),
+      ),
+    ).rejects.toThrow(/allow_bare_pods/);
+    server.remove("Pod", "staging", "lonely");
+    expect(clusterState(server, "staging")).toEqual(before);
+  });
+
+  it("rejects bad params with the field path", async () => {
+    await expect(runInProcess(registry, experiment([{ skill_name: "k8s.pod_kill", params: { count: 0 } }]))).rejects.toThrow(/count/);
+    await expect(runInProcess(registry, experiment([{ skill_name: "k8s.pod_kill", params: { count: 1, percent: 50 } }]))).rejects.toThrow(
+      /not both/,
+    );
+  });
+});
+
+describe("k8s.network_chaos", () => {
+  it("creates a labelled deny-all policy for the pods while held, deletes it at rollback, and warns that enforcement is unconfirmed", async () => {
+    const before = clusterState(server, "staging");
+    const { report, seen, events } = await runWhileWatching(
+      registry,
+      experiment([{ skill_name: "k8s.network_chaos", params: { namespace: "staging", pod_selector: { app: "web" } } }]),
+      () => server.list("NetworkPolicy", "staging")[0],
+    );
+    expect(report.status).toBe("succeeded");
+    expect(seen?.spec).toEqual({ podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Ingress", "Egress"] });
+    expect(seen?.metadata.labels).toEqual({ [managedByLabel]: "chaos-agents", [experimentLabel]: report.experimentId });
+    expect(warnings(events).some((message) => /may not enforce NetworkPolicies/.test(message))).toBe(true);
+    expect(clusterState(server, "staging")).toEqual(before);
+  });
+
+  it("refuses an empty pod_selector and a selector matching no pod", async () => {
+    await expect(runInProcess(registry, experiment([{ skill_name: "k8s.network_chaos", params: { pod_selector: {} } }]))).rejects.toThrow(
+      /at least one label/,
+    );
+    await expect(
+      runInProcess(registry, experiment([{ skill_name: "k8s.network_chaos", params: { pod_selector: { app: "nope" } } }])),
+    ).rejects.toThrow(/no discovered pod/);
+    expect(server.list("NetworkPolicy")).toEqual([]);
+  });
+});
+
+describe("k8s.node_drain", () => {
+  it("cordons node-1 and evicts its workload pods (PDB respected), leaves DaemonSet and kube-system pods, and uncordons at rollback", async () => {
+    const before = clusterState(server, "staging");
+    const { report, seen } = await runWhileWatching(
+      registry,
+      experiment([{ skill_name: "k8s.node_drain", params: { node: "node-1", eviction_timeout: "30s" } }]),
+      () => {
+        const node = server.get("Node", undefined, "node-1");
+        const staging = server.list("Pod", "staging").filter((pod) => pod.spec?.nodeName === "node-1");
+        return node?.spec?.unschedulable && staging.length === 0
+          ? { node, left: server.list("Pod").filter((pod) => pod.spec?.nodeName === "node-1") }
+          : undefined;
+      },
+    );
+    expect(report.status).toBe("succeeded");
+    expect(seen?.node.metadata.labels?.[cordonedByLabel]).toBe(report.experimentId);
+    expect(seen?.left.every((pod) => pod.metadata.namespace === "kube-system")).toBe(true);
+    expect(server.get("Node", undefined, "node-1")?.spec?.unschedulable).toBeFalsy();
+    await server.waitForReadyPods("staging", { app: "web" }, 3);
+    await server.waitForReadyPods("staging", { app: "api" }, 2);
+    await server.waitForSettled("staging");
+    expect(clusterState(server, "staging")).toEqual(before);
+  });
+
+  it("cordon_only evicts nothing; a node someone else cordoned meanwhile stays cordoned and is reported", async () => {
+    const pods = server.list("Pod", "staging").map((pod) => pod.metadata.name);
+    const { report } = await runWhileWatching(
+      registry,
+      experiment([{ skill_name: "k8s.node_drain", params: { node: "node-2", cordon_only: true } }]),
+      () => {
+        const node = server.get("Node", undefined, "node-2");
+        if (!node?.spec?.unschedulable) return undefined;
+        // Someone else takes the node over: drops chaos's label and keeps it cordoned.
+        const { [cordonedByLabel]: _ours, ...labels } = node.metadata.labels ?? {};
+        server.update("Node", { ...node, metadata: { ...node.metadata, labels } });
+        return true;
+      },
+    );
+    expect(server.list("Pod", "staging").map((pod) => pod.metadata.name)).toEqual(pods);
+    expect(report.rollback.conflicts.join("\n")).toMatch(/someone else cordoned it/);
+    expect(server.get("Node", undefined, "node-2")?.spec?.unschedulable).toBe(true);
+    server.update("Node", { ...(server.get("Node", undefined, "node-2") as KubeObject), spec: {} });
+  });
+
+  it("refuses an unknown node and the last schedulable node", async () => {
+    await expect(runInProcess(registry, experiment([{ skill_name: "k8s.node_drain", params: { node: "node-9" } }]))).rejects.toThrow(
+      /no discovered node is named node-9/,
+    );
+    const node2 = server.get("Node", undefined, "node-2");
+    server.update("Node", { ...(node2 as KubeObject), spec: { unschedulable: true } });
+    try {
+      await expect(runInProcess(registry, experiment([{ skill_name: "k8s.node_drain", params: { node: "node-1" } }]))).rejects.toThrow(
+        /last schedulable/,
+      );
+      expect(server.get("Node", undefined, "node-1")?.spec?.unschedulable).toBeFalsy();
+    } finally {
+      server.update("Node", { ...(server.get("Node", undefined, "node-2") as KubeObject), spec: {} });
+    }
+  });
+});
+
+describe("protected namespaces", () => {
+  it("protected_namespaces adds to kube-system, kube-public and kube-node-lease; it never replaces them", () => {
+    const config = kubernetesConfigSchema.parse({ namespace: "staging", protected_namespaces: ["prod"] });
+    expect([...protectedNamespaces(config)].sort()).toEqual(["kube-node-lease", "kube-public", "kube-system", "prod"]);
+  });
+
+  it("no skill acts in a protected namespace, even when target_config names it", async () => {
+    await expect(
+      runInProcess(
+        registry,
+        experiment([{ skill_name: "k8s.pod_kill", params: { namespace: "kube-system", label_selector: "k8s-app=kube-dns", count: 1 } }], {
+          namespace: ["staging", "kube-system"],
+          label_selector: undefined,
+        }),
+      ),
+    ).rejects.toThrow(/namespace kube-system is protected/);
+    await expect(
+      runInProcess(
+        registry,
+        experiment([{ skill_name: "k8s.network_chaos", params: { pod_selector: { app: "web" } } }], { protected_namespaces: ["staging"] }),
+      ),
+    ).rejects.toThrow(/namespace staging is protected/);
+    await expect(
+      runInProcess(registry, experiment([{ skill_name: "k8s.pod_kill", params: { namespace: "qa", count: 1 } }])),
+    ).rejects.toThrow(/not in target_config.namespace/);
+    expect(server.list("Pod", "kube-system").filter((pod) => pod.metadata.labels?.["k8s-app"] === "kube-dns")).toHaveLength(2);
+    expect(server.list("NetworkPolicy")).toEqual([]);
+  });
+});
+
+describe("the label sweep", () => {
+  it("deletes objects labelled with the experiment that the journal never recorded, and nothing else", async () => {
+    const target = createKubernetesTarget();
+    const session = await target.connect(kubernetesConfigSchema.parse({ kubeconfig, namespace: "staging" }), {
+      experimentId: "c20261201t000000-abcdef",
+      log: new EventBus([]).logger("c20261201t000000-abcdef"),
+    });
+    const labels = { [managedByLabel]: "chaos-agents", [experimentLabel]: "c20261201t000000-abcdef" };
+    const policy = (name: string, policyLabels: Record<string, string>) =>
+      session.clients.networking.createNamespacedNetworkPolicy({
+        namespace: "staging",
+        body: { metadata: { name, labels: policyLabels }, spec: { podSelector: {}, policyTypes: ["Ingress"] } },
+      });
+    await policy("orphan", labels);
+    await policy("someone-elses", { [managedByLabel]: "chaos-agents", [experimentLabel]: "c20261201t000000-999999" });
+    await policy("application", { app: "web" });
+    const swept = await target.sweep?.(session, "c20261201t000000-abcdef");
+    expect(swept).toEqual(["networkpolicy staging/orphan"]);
+    expect(
+      server
+        .list("NetworkPolicy", "staging")
+        .map((item) => item.metadata.name)
+        .sort(),
+    ).toEqual(["application", "someone-elses"]);
+    for (const name of ["application", "someone-elses"])
+      await session.clients.networking.deleteNamespacedNetworkPolicy({ name, namespace: "staging" });
+    await session.close();
+  });
+});
