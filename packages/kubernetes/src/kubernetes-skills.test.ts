@@ -194,6 +194,140 @@ describe("k8s.node_drain", () => {
   });
 });
 
+describe("k8s.network_partition", () => {
+  it("creates one policy per side that allows everything but the other side, and deletes both at rollback", async () => {
+    const before = clusterState(server, "staging");
+    const { report, seen } = await runWhileWatching(
+      registry,
+      experiment([{ skill_name: "k8s.network_partition", params: { side_a: { app: "web" }, side_b: { app: "api" } } }]),
+      () => {
+        const policies = server.list("NetworkPolicy", "staging");
+        return policies.length === 2 ? policies : undefined;
+      },
+    );
+    expect(report.status).toBe("succeeded");
+    const web = seen?.find((policy) => policy.spec?.podSelector?.matchLabels?.app === "web");
+    expect(web?.spec?.ingress?.[0]?.from?.[0]).toEqual({
+      podSelector: { matchExpressions: [{ key: "app", operator: "NotIn", values: ["api"] }] },
+    });
+    expect(web?.spec?.egress?.[0]?.to).toContainEqual({ ipBlock: { cidr: "0.0.0.0/0" } });
+    expect(report.rollback).toMatchObject({ steps: 2, done: 2, failed: [] });
+    expect(clusterState(server, "staging")).toEqual(before);
+  });
+
+  it("refuses overlapping sides", async () => {
+    await expect(
+      runInProcess(
+        registry,
+        experiment([{ skill_name: "k8s.network_partition", params: { side_a: { app: "web" }, side_b: { app: "web" } } }]),
+      ),
+    ).rejects.toThrow(/must not overlap/);
+  });
+});
+
+describe("k8s.dns_chaos", () => {
+  it("block: denies egress on port 53 only, and deletes the policy at rollback", async () => {
+    const before = clusterState(server, "staging");
+    const { report, seen } = await runWhileWatching(
+      registry,
+      experiment([{ skill_name: "k8s.dns_chaos", params: { mode: "block", pod_selector: { app: "web" } } }]),
+      () => server.list("NetworkPolicy", "staging").at(0),
+    );
+    expect(report.status).toBe("succeeded");
+    expect(seen?.spec?.policyTypes).toEqual(["Egress"]);
+    const ports = seen?.spec?.egress?.[0]?.ports as { port: number; endPort: number }[];
+    expect(ports.some((range) => range.port <= 53 && range.endPort >= 53)).toBe(false);
+    expect(ports.map((range) => `${range.port}-${range.endPort}`)).toEqual(["1-52", "54-65535", "1-52", "54-65535"]);
+    expect(clusterState(server, "staging")).toEqual(before);
+  });
+
+  it("corrupt: adds NXDOMAIN answers for the names to the Corefile while held and restores the exact Corefile", async () => {
+    const before = clusterState(server, "staging");
+    const original = server.get("ConfigMap", "kube-system", "coredns")?.data?.Corefile;
+    const { report, seen } = await runWhileWatching(
+      registry,
+      experiment([{ skill_name: "k8s.dns_chaos", params: { mode: "corrupt", names: ["payments.example.com"], allow_cluster_dns: true } }]),
+      () => {
+        const corefile = server.get("ConfigMap", "kube-system", "coredns")?.data?.Corefile as string;
+        return corefile !== original ? corefile : undefined;
+      },
+    );
+    expect(report.status).toBe("succeeded");
+    expect(report.skills[0]?.targets).toEqual(["kube-system/configmap:coredns"]);
+    expect(seen).toContain("template IN ANY payments.example.com {\n        rcode NXDOMAIN\n    }");
+    expect(seen?.replace(/\n {4}# chaos-agents [^\n]* begin[\s\S]*# chaos-agents [^\n]* end/, "")).toBe(original);
+    expect(server.get("ConfigMap", "kube-system", "coredns")?.data?.Corefile).toBe(original);
+    expect(clusterState(server, "staging")).toEqual(before);
+  });
+
+  it("corrupt: a Corefile someone else changed meanwhile is reported as a conflict and left alone", async () => {
+    const original = server.get("ConfigMap", "kube-system", "coredns") as KubeObject;
+    const { report } = await runWhileWatching(
+      registry,
+      experiment([
+        {
+          skill_name: "k8s.dns_chaos",
+          params: { mode: "corrupt", names: ["db.internal"], answer: "203.0.113.9", allow_cluster_dns: true },
+        },
+      ]),
+      () => {
+        const current = server.get("ConfigMap", "kube-system", "coredns") as KubeObject;
+        if (current.data?.Corefile === original.data?.Corefile) return undefined;
+        server.update("ConfigMap", { ...current, data: { Corefile: `${current.data?.Corefile}# edited by an operator\n` } });
+        return true;
+      },
+    );
+    expect(report.rollback.conflicts.join("\n")).toMatch(/changed by someone else/);
+    expect(server.get("ConfigMap", "kube-system", "coredns")?.data?.Corefile).toMatch(/edited by an operator/);
+    server.update("ConfigMap", original);
+  });
+
+  it("corrupt: refuses without allow_cluster_dns, and bad params name the field", async () => {
+    await expect(
+      runInProcess(registry, experiment([{ skill_name: "k8s.dns_chaos", params: { mode: "corrupt", names: ["a.example.com"] } }])),
+    ).rejects.toThrow(/allow_cluster_dns/);
+    await expect(runInProcess(registry, experiment([{ skill_name: "k8s.dns_chaos", params: { mode: "corrupt" } }]))).rejects.toThrow(
+      /names/,
+    );
+    await expect(runInProcess(registry, experiment([{ skill_name: "k8s.dns_chaos", params: { mode: "block" } }]))).rejects.toThrow(
+      /pod_selector/,
+    );
+  });
+});
+
+describe("k8s.resource_stress", () => {
+  it("runs a labelled stress-ng pod with requests and limits on the chosen node, and deletes it at rollback", async () => {
+    const before = clusterState(server, "staging");
+    const { report, seen } = await runWhileWatching(
+      registry,
+      experiment([{ skill_name: "k8s.resource_stress", params: { node: "node-2", cpu_workers: 2, cpu_load: 50, memory: "256Mi" } }]),
+      () => server.list("Pod", "staging").find((pod) => pod.metadata.name.startsWith("chaos-stress-")),
+    );
+    expect(report.status).toBe("succeeded");
+    expect(seen?.spec?.nodeName).toBe("node-2");
+    expect(seen?.metadata.labels).toEqual({ [managedByLabel]: "chaos-agents", [experimentLabel]: report.experimentId });
+    expect(seen?.spec?.containers?.[0]?.resources).toEqual({
+      requests: { cpu: "2", memory: "256Mi" },
+      limits: { cpu: "2", memory: "256Mi" },
+    });
+    expect(seen?.spec?.containers?.[0]?.args).toEqual([
+      "--cpu",
+      "2",
+      "--cpu-load",
+      "50",
+      "--vm",
+      "1",
+      "--vm-bytes",
+      String(Math.floor(256 * 1024 * 1024 * 0.9)),
+      "--vm-keep",
+      "--timeout",
+      "1s",
+    ]);
+    expect(seen?.spec?.activeDeadlineSeconds).toBe(61);
+    expect(clusterState(server, "staging")).toEqual(before);
+  });
+});
+
 describe("protected namespaces", () => {
   it("protected_namespaces adds to kube-system, kube-public and kube-node-lease; it never replaces them", () => {
     const config = kubernetesConfigSchema.parse({ namespace: "staging", protected_namespaces: ["prod"] });
