@@ -30,7 +30,8 @@ const params = z
     pod_selector: labelMap().optional().describe("block: labels of the pods whose DNS is blocked."),
     names: z.array(dnsName).min(1).optional().describe("corrupt: the names answered wrongly; every other name resolves as before."),
     answer: z
-      .union([z.literal("nxdomain"), z.string().refine((value) => isIP(value) === 4, "expected nxdomain or an IPv4 address")])
+      .string()
+      .refine((value) => value === "nxdomain" || isIP(value) === 4, 'expected "nxdomain" or an IPv4 address')
       .default("nxdomain")
       .describe('corrupt: "nxdomain", or the wrong IPv4 address to answer with.'),
     allow_cluster_dns: z
