@@ -80,6 +80,26 @@ describe("k8s.pod_kill", () => {
     expect(api).toHaveLength(2); // the selector kept api out
   });
 
+  it("percent rounds up; interval kills again while held, and every kill is journaled and waited for", async () => {
+    const before = clusterState(server, "staging");
+    const once = await runInProcess(
+      registry,
+      experiment([{ skill_name: "k8s.pod_kill", params: { label_selector: "app=web", percent: 50 } }]),
+    );
+    expect(once.report.skills[0]?.metrics?.pods_killed).toBe(2);
+    await server.waitForSettled("staging");
+    const repeated = await runInProcess(registry, {
+      ...experiment([{ skill_name: "k8s.pod_kill", params: { label_selector: "app=api", count: 1, interval: "1s" } }]),
+      duration: "4s",
+    });
+    const killed = Number(repeated.report.skills[0]?.metrics?.pods_killed);
+    expect(killed).toBeGreaterThanOrEqual(2);
+    expect(repeated.report.rollback).toMatchObject({ steps: killed, done: killed, failed: [], conflicts: [] });
+    expect(repeated.report.skills[0]?.metrics?.max_replicas_unavailable).toBeGreaterThanOrEqual(1);
+    await server.waitForSettled("staging");
+    expect(clusterState(server, "staging")).toEqual(before);
+  });
+
   it("refuses more pods than the selector matches, and bare pods unless allowed, before any change", async () => {
     const before = clusterState(server, "staging");
     await expect(

@@ -1,5 +1,6 @@
-import type { Inventory, Resource } from "@chaos-agents/core";
+import { ChaosError, type Inventory, type Resource } from "@chaos-agents/core";
 import type { V1LabelSelector, V1ObjectMeta } from "@kubernetes/client-node";
+import { isNotFound } from "../kubernetes-client.js";
 import type { KubernetesSession } from "../kubernetes-session.js";
 import { detectNetworkPolicySupport } from "./network-plugin.js";
 import { controllerOf, podIsReady, restartsOf } from "./pod-facts.js";
@@ -44,7 +45,13 @@ export async function discoverCluster(session: KubernetesSession): Promise<Inven
   }
 
   for (const namespace of namespaces) {
-    const object = await clients.core.readNamespace({ name: namespace });
+    const object = await clients.core.readNamespace({ name: namespace }).catch((error) => {
+      if (isNotFound(error))
+        throw new ChaosError(
+          `namespace ${namespace} (target_config.namespace) does not exist in ${clients.server} (context ${clients.context})`,
+        );
+      throw error;
+    });
     resources.push({ kind: "namespace", name: `namespace:${namespace}`, details: { name: namespace, labels: labelsOf(object.metadata) } });
     const [deployments, statefulSets, daemonSets, replicaSets, jobs, pods, services, policies, budgets] = await Promise.all([
       clients.apps.listNamespacedDeployment({ namespace, labelSelector }),
