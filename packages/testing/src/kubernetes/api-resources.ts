@@ -33,6 +33,9 @@ export const apiResources: ApiResource[] = [
   resource("", "v1", "Service", "services", true, ["svc"]),
   resource("", "v1", "Event", "events", true, ["ev"]),
   resource("", "v1", "ConfigMap", "configmaps", true, ["cm"]),
+  resource("", "v1", "Secret", "secrets", true),
+  resource("", "v1", "ServiceAccount", "serviceaccounts", true, ["sa"]),
+  resource("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, ["pvc"]),
   resource("apps", "v1", "Deployment", "deployments", true, ["deploy"]),
   resource("apps", "v1", "ReplicaSet", "replicasets", true, ["rs"]),
   resource("apps", "v1", "StatefulSet", "statefulsets", true, ["sts"]),
@@ -40,6 +43,11 @@ export const apiResources: ApiResource[] = [
   resource("batch", "v1", "Job", "jobs", true),
   resource("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, ["netpol"]),
   resource("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"]),
+  // RBAC objects are stored and listed, never enforced: the simulator authorizes every request.
+  resource("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
+  resource("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
+  resource("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
+  resource("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
 ];
 
 export function groupVersionOf(resource: Pick<ApiResource, "group" | "version">): string {

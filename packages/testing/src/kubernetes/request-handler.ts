@@ -1,5 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type ApiResource, coreVersions, findResource, groupList, groupOf, resourceList, resourceOfKind } from "./api-resources.js";
+import {
+  type ApiResource,
+  apiResources,
+  coreVersions,
+  findResource,
+  groupList,
+  groupOf,
+  resourceList,
+  resourceOfKind,
+} from "./api-resources.js";
 import { recordEvent } from "./cluster-events.js";
 import { disruptionStatus, podReady } from "./controller.js";
 import { ApiError, type ObjectStore, type StoreEvent } from "./object-store.js";
@@ -278,22 +287,7 @@ export class RequestHandler {
   private remove(resource: ApiResource, object: KubeObject): KubeObject {
     const deleted = this.store.delete(resource, object.metadata.namespace, object.metadata.name);
     if (resource.kind === "Namespace") {
-      for (const contained of [
-        ...new Set([
-          "Pod",
-          "Service",
-          "ConfigMap",
-          "Deployment",
-          "ReplicaSet",
-          "StatefulSet",
-          "DaemonSet",
-          "Job",
-          "NetworkPolicy",
-          "PodDisruptionBudget",
-          "Event",
-        ]),
-      ]) {
-        const kind = resourceOfKind(contained);
+      for (const kind of apiResources.filter((entry) => entry.namespaced)) {
         for (const item of this.store.list(kind, object.metadata.name))
           this.store.delete(kind, item.metadata.namespace, item.metadata.name);
       }
