@@ -120,7 +120,7 @@ describe("discovery", () => {
     });
     expect(byName.get("staging/deployment:web")?.details).toMatchObject({ desiredReplicas: 3, readyReplicas: 3, selector: { app: "web" } });
     const webPod = inventory.resources.find(
-      (resource) => resource.kind === "pod" && (resource.details?.labels as Record<string, string>).app === "web",
+      (resource) => resource.kind === "pod" && (resource.details?.labels as Record<string, string> | undefined)?.app === "web",
     );
     expect(webPod?.details).toMatchObject({ namespace: "staging", ready: true, phase: "Running", owner: { kind: "ReplicaSet" } });
     expect(byName.get("staging/poddisruptionbudget:web")?.details).toMatchObject({ minAvailable: 2, disruptionsAllowed: 1 });
@@ -138,7 +138,7 @@ describe("discovery", () => {
     const session = await connect({ kubeconfig, namespace: "staging", label_selector: "app=api" });
     const pods = (await session.discover()).resources.filter((resource) => resource.kind === "pod");
     expect(pods).toHaveLength(2);
-    expect(pods.every((pod) => (pod.details?.labels as Record<string, string>).app === "api")).toBe(true);
+    expect(pods.every((pod) => (pod.details?.labels as Record<string, string> | undefined)?.app === "api")).toBe(true);
   });
 
   it("a namespace that does not exist is named in the error", async () => {
