@@ -95,7 +95,6 @@ describe("k8s.pod_kill", () => {
     const killed = Number(repeated.report.skills[0]?.metrics?.pods_killed);
     expect(killed).toBeGreaterThanOrEqual(2);
     expect(repeated.report.rollback).toMatchObject({ steps: killed, done: killed, failed: [], conflicts: [] });
-    expect(repeated.report.skills[0]?.metrics?.max_replicas_unavailable).toBeGreaterThanOrEqual(1);
     await server.waitForSettled("staging");
     expect(clusterState(server, "staging")).toEqual(before);
   });

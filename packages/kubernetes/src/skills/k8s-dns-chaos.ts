@@ -13,7 +13,7 @@ import {
   restoreCorefile,
 } from "./corefile.js";
 import { createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
-import { labelMap, refuse, resourcesOf, selectorText } from "./skill-support.js";
+import { labelMap, podsMatching, refuse, selectorText } from "./skill-support.js";
 
 const name = "k8s.dns_chaos";
 
@@ -72,11 +72,7 @@ export const k8sDnsChaos = defineSkill<Params, KubernetesSession, DnsChaosUndo>(
     if (parameters.mode === "block") {
       const namespace = namespaceFor(name, session, parameters.namespace);
       const selector = parameters.pod_selector ?? {};
-      const pods = resourcesOf(inventory, "pod").filter(
-        (pod) =>
-          pod.details?.namespace === namespace &&
-          Object.entries(selector).every(([key, value]) => (pod.details?.labels as Record<string, string>)?.[key] === value),
-      );
+      const pods = podsMatching(inventory, namespace, selector);
       if (pods.length === 0) refuse(name, `no discovered pod in ${namespace} matches ${selectorText(selector)}`);
       const warning = warnIfNotEnforced(inventory, log, name);
       return {

@@ -2,7 +2,7 @@ import { defineSkill } from "@chaos-agents/core";
 import { z } from "zod";
 import { type KubernetesSession, namespaceFor } from "../kubernetes-session.js";
 import { createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
-import { labelMap, refuse, resourcesOf, selectorText } from "./skill-support.js";
+import { labelMap, podsMatching, refuse, selectorText } from "./skill-support.js";
 
 const name = "k8s.network_chaos";
 
@@ -23,11 +23,7 @@ export const k8sNetworkChaos = defineSkill<Params, KubernetesSession, PolicyUndo
   async plan({ params: parameters, session, inventory, log }) {
     const namespace = namespaceFor(name, session, parameters.namespace);
     const selector = selectorText(parameters.pod_selector);
-    const pods = resourcesOf(inventory, "pod").filter(
-      (pod) =>
-        pod.details?.namespace === namespace &&
-        Object.entries(parameters.pod_selector).every(([key, value]) => (pod.details?.labels as Record<string, string>)?.[key] === value),
-    );
+    const pods = podsMatching(inventory, namespace, parameters.pod_selector);
     if (pods.length === 0) refuse(name, `no discovered pod in ${namespace} matches ${selector}; nothing would be cut off`);
     const warning = warnIfNotEnforced(inventory, log, name);
     return {

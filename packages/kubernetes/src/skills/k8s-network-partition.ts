@@ -3,7 +3,7 @@ import type { V1NetworkPolicyPeer } from "@kubernetes/client-node";
 import { z } from "zod";
 import { type KubernetesSession, namespaceFor } from "../kubernetes-session.js";
 import { createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
-import { labelMap, refuse, resourcesOf, selectorText } from "./skill-support.js";
+import { labelMap, podsMatching, refuse, selectorText } from "./skill-support.js";
 
 const name = "k8s.network_partition";
 
@@ -28,10 +28,6 @@ function everythingBut(namespace: string, other: Record<string, string>): V1Netw
   ];
 }
 
-function matches(labels: unknown, selector: Record<string, string>): boolean {
-  return Object.entries(selector).every(([key, value]) => (labels as Record<string, string> | undefined)?.[key] === value);
-}
-
 export const k8sNetworkPartition = defineSkill<Params, KubernetesSession, PolicyUndo>({
   name,
   target: "kubernetes",
@@ -41,9 +37,8 @@ export const k8sNetworkPartition = defineSkill<Params, KubernetesSession, Policy
   reversible: true,
   async plan({ params: parameters, session, inventory, log }) {
     const namespace = namespaceFor(name, session, parameters.namespace);
-    const pods = resourcesOf(inventory, "pod").filter((pod) => pod.details?.namespace === namespace);
-    const sideA = pods.filter((pod) => matches(pod.details?.labels, parameters.side_a));
-    const sideB = pods.filter((pod) => matches(pod.details?.labels, parameters.side_b));
+    const sideA = podsMatching(inventory, namespace, parameters.side_a);
+    const sideB = podsMatching(inventory, namespace, parameters.side_b);
     if (sideA.length === 0) refuse(name, `no discovered pod in ${namespace} matches side_a ${selectorText(parameters.side_a)}`);
     if (sideB.length === 0) refuse(name, `no discovered pod in ${namespace} matches side_b ${selectorText(parameters.side_b)}`);
     const both = sideA.filter((pod) => sideB.includes(pod));

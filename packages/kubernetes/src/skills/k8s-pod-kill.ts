@@ -174,7 +174,8 @@ export const k8sPodKill = defineSkill<Params, KubernetesSession, PodKillUndo>({
           recoveredAfterMs = undefined;
           nextKill = Date.now() + intervalMs;
         }
-        await sleepFor(500, context.holdEnded).catch(() => undefined);
+        // Often enough to see a replica that is back within a second.
+        await sleepFor(200, context.holdEnded).catch(() => undefined);
       }
       return {
         pods_killed: killed,

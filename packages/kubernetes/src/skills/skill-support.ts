@@ -25,6 +25,14 @@ export const labelMap = () =>
       "expected at least one label: an empty selector would select every pod of the namespace",
     );
 
+/** The discovered pods of a namespace that carry every label of `selector`. */
+export function podsMatching(inventory: Inventory, namespace: string, selector: Record<string, string>): Resource[] {
+  return resourcesOf(inventory, "pod").filter((pod) => {
+    const labels = (pod.details?.labels ?? {}) as Record<string, string>;
+    return pod.details?.namespace === namespace && Object.entries(selector).every(([key, value]) => labels[key] === value);
+  });
+}
+
 /** `{app: web, tier: db}` → `app=web,tier=db`. */
 export function selectorText(labels: Record<string, string>): string {
   return Object.entries(labels)
