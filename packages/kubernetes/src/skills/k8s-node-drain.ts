@@ -61,11 +61,12 @@ export const k8sNodeDrain = defineSkill<Params, KubernetesSession, NodeDrainUndo
     const pods = (await session.clients.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${parameters.node}` })).items;
     const toEvict = parameters.cordon_only ? [] : pods.filter((pod) => evictable(session, pod).evict);
     const left = pods.length - toEvict.length;
+    const namespaces = [...new Set(toEvict.map((pod) => pod.metadata?.namespace ?? ""))].sort();
     return {
       targets: [node.name, ...toEvict.map((pod) => `${pod.metadata?.namespace}/pod:${pod.metadata?.name}`)],
       summary: parameters.cordon_only
         ? `cordon node ${parameters.node} (no evictions)`
-        : `cordon node ${parameters.node} and evict ${toEvict.length} pod(s) (${left} left: DaemonSet, bare, finished or protected)`,
+        : `cordon node ${parameters.node} and evict ${toEvict.length} pod(s)${namespaces.length > 0 ? ` from namespaces ${namespaces.join(", ")}` : ""} (${left} left: DaemonSet, bare, finished or protected)`,
     };
   },
   async inject(context) {

@@ -331,9 +331,11 @@ export class RequestHandler {
         "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
       );
     const budget = budgets[0];
-    if (budget && podReady(pod)) {
+    if (budget) {
       const status = disruptionStatus(this.store, budget);
-      if (status.disruptionsAllowed <= 0) {
+      // A healthy pod needs a disruption to spare; an unhealthy one may go while the budget is met (IfHealthyBudget, the default policy).
+      const forbidden = podReady(pod) ? status.disruptionsAllowed <= 0 : status.currentHealthy < status.desiredHealthy;
+      if (forbidden) {
         throw new ApiError(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.", {
           causes: [
             {
