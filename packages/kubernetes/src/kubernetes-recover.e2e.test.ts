@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   clusterState,
+  type KubeObject,
   type KubernetesApiServer,
   makeTempDirectory,
   runChaos,
@@ -10,7 +11,7 @@ import {
   startKubernetesApiServer,
 } from "@chaos-agents/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { experimentLabel, managedByLabel } from "./kubernetes-labels.js";
+import { cordonedByLabel, experimentLabel, managedByLabel } from "./kubernetes-labels.js";
 
 const seedExample = fileURLToPath(new URL("../../../config/kubernetes-staging.yaml", import.meta.url));
 const temporary = makeTempDirectory("chaos-k8s-e2e-");
@@ -99,5 +100,48 @@ describe("kill -9 `chaos` while the faults are held, then `chaos recover`", () =
 
     const again = await runChaos(["recover", "--journal", journal], environment);
     expect(again.stdout).toContain("nothing to recover");
+  });
+
+  it("restores the exact Corefile and removes the stress pod and partition; uncordons a node labelled with the experiment that the journal never recorded", async () => {
+    const before = clusterState(server, "staging");
+    const config = join(temporary.path, "crash-dns.yaml");
+    writeFileSync(
+      config,
+      `experiments:
+  - name: k8s-crash-dns
+    target: kubernetes
+    target_config: { namespace: staging }
+    duration: 60s
+    skills:
+      - skill_name: k8s.dns_chaos
+        params: { mode: corrupt, names: ["payments.example.com"], answer: "203.0.113.7", allow_cluster_dns: true }
+      - skill_name: k8s.resource_stress
+        params: { node: node-1, cpu_workers: 1, memory: "64Mi" }
+      - skill_name: k8s.network_partition
+        params: { side_a: { app: web }, side_b: { app: api } }
+`,
+    );
+    const journal = join(temporary.path, "crash-dns.sqlite");
+    const run = startChaos(["run", config, "--journal", journal], environment);
+    await run.waitFor("holding faults", 60_000);
+    const corefile = server.get("ConfigMap", "kube-system", "coredns")?.data?.Corefile as string;
+    expect(corefile).toContain('answer "{{ .Name }} 5 IN A 203.0.113.7"');
+    const stress = server.list("Pod", "staging").find((pod) => pod.metadata.name.startsWith("chaos-stress-"));
+    expect(stress?.spec?.nodeName).toBe("node-1");
+    run.child.kill("SIGKILL");
+    await run.done;
+    const experimentId = stress?.metadata.labels?.[experimentLabel] ?? "";
+    const node = server.get("Node", undefined, "node-2");
+    server.update("Node", {
+      ...(node as KubeObject),
+      spec: { unschedulable: true },
+      metadata: { ...(node as KubeObject).metadata, labels: { ...node?.metadata.labels, [cordonedByLabel]: experimentId } },
+    });
+
+    const recovered = await runChaos(["recover", "--journal", journal], environment);
+    expect(recovered.exitCode, recovered.stdout + recovered.stderr).toBe(0);
+    expect(recovered.stdout + recovered.stderr).toMatch(/swept 1 leftover/);
+    await server.waitForSettled("staging");
+    expect(clusterState(server, "staging")).toEqual(before);
   });
 });
