@@ -103,7 +103,11 @@ describe("connecting", () => {
   it("a wrong token is a connection error before anything changes", async () => {
     const file = join(temporary.path, "wrong-token");
     writeFileSync(file, readFileSync(kubeconfig, "utf8").replace("target-test-token", "wrong"));
-    await expect(connect({ kubeconfig: file })).rejects.toThrow(/cannot connect to https:\/\/127\.0\.0\.1:\d+ \(context sim\): 401/);
+    const error = await connect({ kubeconfig: file }).catch((failure: Error) => failure);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as Error).message).toMatch(/cannot connect to https:\/\/127\.0\.0\.1:\d+ \(context sim\): 401/);
+    expect(JSON.stringify(error)).not.toContain("wrong"); // the token sent is never in the error
+    expect((error as Error).message).not.toContain("wrong");
   });
 });
 
