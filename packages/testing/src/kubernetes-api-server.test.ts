@@ -80,6 +80,20 @@ describe.skipIf(!hasKubectl)("kubectl 1.32 against the simulator", () => {
     expect(server.get("NetworkPolicy", "staging", "deny-web")).toBeUndefined();
   });
 
+  it("scales through the scale subresource, and follows the rollout and readiness through watches", async () => {
+    await kubectl("scale", "deployment", "web", "-n", "staging", "--replicas=4");
+    expect(server.get("Deployment", "staging", "web")?.spec?.replicas).toBe(4);
+    expect(await kubectl("rollout", "status", "deployment/web", "-n", "staging", "--timeout=30s")).toContain(
+      'deployment "web" successfully rolled out',
+    );
+    expect(await kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=web", "-n", "staging", "--timeout=30s")).toMatch(
+      /(condition met\n.*){4}/s,
+    );
+    expect(server.requests.some((request) => request.path.includes("watch=true"))).toBe(true);
+    await kubectl("scale", "deployment", "web", "-n", "staging", "--replicas=3");
+    await server.waitForReadyPods("staging", { app: "web" }, 3);
+  });
+
   it("cordons and uncordons with a strategic merge patch", async () => {
     const before = server.requests.length;
     await kubectl("cordon", "node-2");

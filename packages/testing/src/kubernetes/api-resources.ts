@@ -117,5 +117,18 @@ export function resourceList(group: string, version: string): object | undefined
     resources.push({ name: "pods/status", singularName: "", namespaced: true, kind: "Pod", verbs: ["get", "patch", "update"] });
     resources.push({ name: "nodes/status", singularName: "", namespaced: false, kind: "Node", verbs: ["get", "patch", "update"] });
   }
+  if (group === "apps" && version === "v1") {
+    for (const plural of ["deployments", "replicasets", "statefulsets"]) {
+      resources.push({
+        name: `${plural}/scale`,
+        singularName: "",
+        namespaced: true,
+        group: "autoscaling",
+        version: "v1",
+        kind: "Scale",
+        verbs: ["get", "patch", "update"],
+      });
+    }
+  }
   return { kind: "APIResourceList", apiVersion: "v1", groupVersion: groupVersionOf({ group, version }), resources };
 }

@@ -16,6 +16,9 @@ import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from "./patche
 import { type KubeObject, matchesLabelSelector, parseFieldSelector, parseLabelSelector, SelectorError } from "./selectors.js";
 import { toTable, wantsTable } from "./tables.js";
 
+/** Kinds with a `scale` subresource. */
+const scalable = ["Deployment", "ReplicaSet", "StatefulSet"];
+
 /** What a request names once its path is parsed. */
 interface Target {
   resource: ApiResource;
@@ -177,6 +180,7 @@ export class RequestHandler {
         throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       return send(response, 201, this.evict(namespace, name, (await readBody(request)) as KubeObject));
     }
+    if (subresource === "scale" && scalable.includes(resource.kind)) return this.scale(method, target, request, response);
     if (subresource !== undefined && subresource !== "status")
       throw new ApiError(404, "NotFound", "the server could not find the requested resource");
     switch (method) {
@@ -258,6 +262,55 @@ export class RequestHandler {
       default:
         throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
     }
+  }
+
+  /** `…/scale` (autoscaling/v1 Scale), as `kubectl scale` reads and patches it: only spec.replicas changes. */
+  private async scale(method: string, target: Target, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const object = this.store.require(target.resource, target.namespace, target.name ?? "");
+    const scaleOf = (workload: KubeObject) => ({
+      kind: "Scale",
+      apiVersion: "autoscaling/v1",
+      metadata: {
+        name: workload.metadata.name,
+        namespace: workload.metadata.namespace,
+        uid: workload.metadata.uid,
+        resourceVersion: workload.metadata.resourceVersion,
+        creationTimestamp: workload.metadata.creationTimestamp,
+      },
+      spec: { replicas: workload.spec?.replicas ?? 1 },
+      status: {
+        replicas: workload.status?.replicas ?? 0,
+        selector: Object.entries(workload.spec?.selector?.matchLabels ?? {})
+          .map(([key, value]) => `${key}=${value}`)
+          .join(","),
+      },
+    });
+    if (method === "GET") return send(response, 200, scaleOf(object));
+    const body = await readBody(request);
+    const current = scaleOf(object);
+    const type = (request.headers["content-type"] ?? "").split(";")[0];
+    const wanted =
+      method === "PUT"
+        ? (body as KubeObject)
+        : type === "application/json-patch+json"
+          ? jsonPatch(current, body)
+          : type === "application/strategic-merge-patch+json"
+            ? strategicMergePatch(current, body)
+            : mergePatch(current, body);
+    const replicas = Number(wanted?.spec?.replicas);
+    if (!Number.isInteger(replicas) || replicas < 0)
+      throw new ApiError(
+        422,
+        "Invalid",
+        `Scale.autoscaling "${object.metadata.name}" is invalid: spec.replicas: must be a whole number >= 0`,
+      );
+    const expected = method === "PUT" ? (body as KubeObject).metadata?.resourceVersion : undefined;
+    const updated = this.store.replace(target.resource, {
+      ...object,
+      metadata: { ...object.metadata, resourceVersion: expected },
+      spec: { ...object.spec, replicas },
+    });
+    return send(response, 200, scaleOf(updated));
   }
 
   private checkBody(resource: ApiResource, body: KubeObject | undefined, namespace: string | undefined): asserts body is KubeObject {
