@@ -1,4 +1,11 @@
-export { apiFailure, createKubernetesClients, describeApiError, type KubernetesClients, loadKubeConfig } from "./kubernetes-client.js";
+export {
+  apiFailure,
+  type CredentialOptions,
+  createKubernetesClients,
+  describeApiError,
+  type KubernetesClients,
+  loadKubeConfig,
+} from "./kubernetes-client.js";
 export {
   configuredNamespaces,
   defaultProtectedNamespaces,

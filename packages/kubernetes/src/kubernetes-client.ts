@@ -36,34 +36,46 @@ function expandHome(path: string): string {
 
 const serviceAccountToken = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
-function inClusterAvailable(): boolean {
-  return Boolean(process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT && existsSync(serviceAccountToken));
+/** Where credentials come from beyond the target_config. */
+export interface CredentialOptions {
+  /**
+   * Prefix of the service-account mount (`<prefix>/var/run/secrets/kubernetes.io/serviceaccount`):
+   * empty in a pod; a directory in tests, or where the mount is elsewhere.
+   */
+  serviceAccountPrefix?: string;
+}
+
+function inClusterAvailable(prefix: string): boolean {
+  return Boolean(
+    process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT && existsSync(`${prefix}${serviceAccountToken}`),
+  );
 }
 
 /**
  * Loads credentials the way kubectl does: `kubeconfig` from the config, else $KUBECONFIG, else
  * ~/.kube/config, else the in-cluster service account; then selects `context`.
  */
-export function loadKubeConfig(config: KubernetesConfig): KubeConfig {
+export function loadKubeConfig(config: KubernetesConfig, options: CredentialOptions = {}): KubeConfig {
   const kubeConfig = new KubeConfig();
+  const prefix = options.serviceAccountPrefix ?? "";
   const where = config.kubeconfig ? expandHome(config.kubeconfig) : undefined;
   try {
     if (where) {
       if (!existsSync(where)) throw new Error(`kubeconfig ${where} does not exist (target_config.kubeconfig)`);
       kubeConfig.loadFromFile(where);
     } else if (config.in_cluster) {
-      if (!inClusterAvailable())
+      if (!inClusterAvailable(prefix)) {
         throw new Error("in_cluster is set but this is not a pod with a service account (KUBERNETES_SERVICE_HOST or the token is missing)");
-      kubeConfig.loadFromCluster();
-    } else {
-      const fromEnvironment = process.env.KUBECONFIG?.split(":").filter(Boolean) ?? [];
-      const home = join(homedir(), ".kube", "config");
-      if (fromEnvironment.length === 0 && !existsSync(home) && !inClusterAvailable()) {
-        throw new Error(
-          "no kubeconfig found: set target_config.kubeconfig or KUBECONFIG, create ~/.kube/config, or run in a pod with a service account",
-        );
       }
+      kubeConfig.loadFromCluster(prefix);
+    } else if ((process.env.KUBECONFIG ?? "").split(":").some(Boolean) || existsSync(join(homedir(), ".kube", "config"))) {
       kubeConfig.loadFromDefault();
+    } else if (inClusterAvailable(prefix)) {
+      kubeConfig.loadFromCluster(prefix);
+    } else {
+      throw new Error(
+        "no kubeconfig found: set target_config.kubeconfig or KUBECONFIG, create ~/.kube/config, or run in a pod with a service account",
+      );
     }
   } catch (error) {
     throw new ConnectionError(where ?? "kubernetes", (error as Error).message, { cause: error });
@@ -84,8 +96,8 @@ export function loadKubeConfig(config: KubernetesConfig): KubeConfig {
   return kubeConfig;
 }
 
-export function createKubernetesClients(config: KubernetesConfig): KubernetesClients {
-  const kubeConfig = loadKubeConfig(config);
+export function createKubernetesClients(config: KubernetesConfig, options: CredentialOptions = {}): KubernetesClients {
+  const kubeConfig = loadKubeConfig(config, options);
   return {
     kubeConfig,
     core: kubeConfig.makeApiClient(CoreV1Api),

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConnectionError } from "@chaos-agents/core";
 import { freePort, type KubernetesApiServer, makeTempDirectory, startKubernetesApiServer } from "@chaos-agents/testing";
@@ -92,6 +92,38 @@ describe("connecting", () => {
     try {
       await expect(connect({})).rejects.toThrow(/no kubeconfig found/);
       await expect(connect({ in_cluster: true })).rejects.toThrow(/not a pod with a service account/);
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
+  it("uses the pod's service account (token, CA, API address from the environment) when there is no kubeconfig", async () => {
+    const prefix = join(temporary.path, "pod");
+    const mount = join(prefix, "var/run/secrets/kubernetes.io/serviceaccount");
+    mkdirSync(mount, { recursive: true });
+    writeFileSync(join(mount, "token"), "target-test-token");
+    writeFileSync(join(mount, "ca.crt"), server.certificate ?? "");
+    writeFileSync(join(mount, "namespace"), "staging");
+    const saved = {
+      KUBECONFIG: process.env.KUBECONFIG,
+      HOME: process.env.HOME,
+      KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST,
+      KUBERNETES_SERVICE_PORT: process.env.KUBERNETES_SERVICE_PORT,
+    };
+    process.env.HOME = temporary.path;
+    delete process.env.KUBECONFIG;
+    process.env.KUBERNETES_SERVICE_HOST = "127.0.0.1";
+    process.env.KUBERNETES_SERVICE_PORT = new URL(server.url).port;
+    try {
+      const inPod = createKubernetesTarget({ serviceAccountPrefix: prefix });
+      for (const config of [{ namespace: "staging" }, { namespace: "staging", in_cluster: true }]) {
+        const session = await inPod.connect(kubernetesConfigSchema.parse(config), context);
+        expect(session.clients.context).toBe("inClusterContext");
+        expect((await session.discover()).resources.some((resource) => resource.name === "staging/deployment:web")).toBe(true);
+      }
     } finally {
       for (const [key, value] of Object.entries(saved)) {
         if (value === undefined) delete process.env[key];

@@ -1,6 +1,6 @@
 import { ConnectionError, type Target } from "@chaos-agents/core";
 import { discoverCluster } from "./discovery/discover-cluster.js";
-import { createKubernetesClients, describeApiError } from "./kubernetes-client.js";
+import { type CredentialOptions, createKubernetesClients, describeApiError } from "./kubernetes-client.js";
 import { configuredNamespaces, type KubernetesConfig, kubernetesConfigSchema, protectedNamespaces } from "./kubernetes-config.js";
 import type { KubernetesSession } from "./kubernetes-session.js";
 import { sweepCluster } from "./sweep.js";
@@ -10,7 +10,7 @@ function identify(config: KubernetesConfig): string {
 }
 
 /** The Kubernetes agent: one cluster through a kubeconfig context (or in-cluster credentials), some of its namespaces. */
-export function createKubernetesTarget(): Target<KubernetesConfig, KubernetesSession> {
+export function createKubernetesTarget(options: CredentialOptions = {}): Target<KubernetesConfig, KubernetesSession> {
   return {
     kind: "kubernetes",
     configSchema: kubernetesConfigSchema,
@@ -18,7 +18,7 @@ export function createKubernetesTarget(): Target<KubernetesConfig, KubernetesSes
     identify: (config) => identify(kubernetesConfigSchema.parse(config)),
     async connect(rawConfig, context) {
       const config = kubernetesConfigSchema.parse(rawConfig);
-      const clients = createKubernetesClients(config);
+      const clients = createKubernetesClients(config, options);
       try {
         // One cheap request: a cluster that cannot be reached (or refuses the credentials) fails the run before anything changes.
         await clients.version.getCode();
