@@ -18,6 +18,7 @@ import { createKubernetesTarget } from "./kubernetes-target.js";
 
 const manifests = fileURLToPath(new URL("../../../deploy/kubernetes/", import.meta.url));
 const kubectlPath = "/usr/bin/kubectl";
+if (!existsSync(kubectlPath)) console.warn(`${kubectlPath} is missing: the tests that drive the simulator with kubectl are skipped`);
 const temporary = makeTempDirectory("chaos-k8s-manifests-");
 let server: KubernetesApiServer;
 let kubeconfig: string;

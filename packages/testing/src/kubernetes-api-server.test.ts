@@ -8,6 +8,7 @@ import { makeTempDirectory } from "./temp-directory.js";
 
 const kubectlPath = "/usr/bin/kubectl";
 const hasKubectl = existsSync(kubectlPath);
+if (!existsSync(kubectlPath)) console.warn(`${kubectlPath} is missing: the tests that drive the simulator with kubectl are skipped`);
 
 let server: KubernetesApiServer;
 /** Plain HTTP, for the protocol checks through fetch (kubectl talks to `server`, over TLS). */
