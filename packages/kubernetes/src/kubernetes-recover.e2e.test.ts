@@ -144,4 +144,37 @@ describe("kill -9 `chaos` while the faults are held, then `chaos recover`", () =
     await server.waitForSettled("staging");
     expect(clusterState(server, "staging")).toEqual(before);
   });
+
+  it("kill -9 at random moments of connect, inject and hold (a drain retrying PDB refusals included), then `chaos recover`: the cluster is as before", async () => {
+    const config = join(temporary.path, "crash-random.yaml");
+    writeFileSync(
+      config,
+      `experiments:
+  - name: k8s-crash-random
+    target: kubernetes
+    target_config: { namespace: staging }
+    duration: 30s
+    skills:
+      - skill_name: k8s.network_chaos
+        params: { pod_selector: { app: api } }
+      - skill_name: k8s.dns_chaos
+        params: { mode: corrupt, names: ["random.example.com"], allow_cluster_dns: true }
+      - skill_name: k8s.node_drain
+        params: { node: node-1, eviction_timeout: 20s }
+`,
+    );
+    const journal = join(temporary.path, "crash-random.sqlite");
+    for (const delay of [300 + Math.floor(Math.random() * 700), 1000 + Math.floor(Math.random() * 2000)]) {
+      await server.waitForSettled("staging");
+      const before = clusterState(server, "staging");
+      const run = startChaos(["run", config, "--journal", journal], environment);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      run.child.kill("SIGKILL");
+      await run.done;
+      const recovered = await runChaos(["recover", "--journal", journal], environment);
+      expect(recovered.exitCode, `killed after ${delay} ms: ${recovered.stdout}${recovered.stderr}`).toBe(0);
+      await server.waitForSettled("staging");
+      expect(clusterState(server, "staging"), `state after recover, killed after ${delay} ms`).toEqual(before);
+    }
+  });
 });
