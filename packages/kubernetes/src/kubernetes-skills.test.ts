@@ -74,7 +74,12 @@ describe("k8s.pod_kill", () => {
     expect(report.status).toBe("succeeded");
     expect(seen).toHaveLength(1);
     expect(report.skills[0]?.metrics?.pods_killed).toBe(1);
+    // The replacement was Ready while the fault was held: the time it took is measured.
+    // Counted from pods (not the owner's lagging status): at least the simulator's ready delay, with one replica down meanwhile.
+    expect(report.skills[0]?.metrics?.recovery_ms).toBeGreaterThanOrEqual(200);
+    expect(report.skills[0]?.metrics?.max_replicas_unavailable).toBe(1);
     expect(report.rollback).toMatchObject({ steps: 1, done: 1, failed: [], conflicts: [] });
+    expect(report.rollback.notes.join("\n")).toMatch(/deployment staging\/web has 3\/3 ready replicas again/);
     expect(clusterState(server, "staging")).toEqual(before);
     const api = server.list("Pod", "staging").filter((pod) => pod.metadata.labels?.app === "api");
     expect(api).toHaveLength(2); // the selector kept api out

@@ -5,7 +5,7 @@ import { controllerOf } from "../discovery/pod-facts.js";
 import { apiFailure, isNotFound } from "../kubernetes-client.js";
 import { type KubernetesSession, namespaceFor } from "../kubernetes-session.js";
 import { refuse, resourcesOf } from "./skill-support.js";
-import { readinessOf, type WorkloadRef, workloadName, workloadOf } from "./workload-readiness.js";
+import { readinessOf, readyPodsOf, type WorkloadRef, workloadName, workloadOf } from "./workload-readiness.js";
 
 const name = "k8s.pod_kill";
 
@@ -142,7 +142,12 @@ export const k8sPodKill = defineSkill<Params, KubernetesSession, PodKillUndo>({
   async inject(context) {
     const { namespace, victims, workloads } = context.plan.details as { namespace: string; victims: Victim[]; workloads: WorkloadRef[] };
     let killed = 0;
-    for (const victim of victims) if (await killOne(context, namespace, victim)) killed++;
+    const killedUids = new Set<string>();
+    for (const victim of victims) {
+      if (!(await killOne(context, namespace, victim))) continue;
+      killed++;
+      killedUids.add(victim.uid);
+    }
     let lastKill = Date.now();
     const intervalMs = context.params.interval ? (parseDuration(context.params.interval) ?? 0) : 0;
     // Impact: sample the owners' ready replicas while the fault is held; repeat the kills when asked to.
@@ -151,12 +156,14 @@ export const k8sPodKill = defineSkill<Params, KubernetesSession, PodKillUndo>({
       let recoveredAfterMs: number | undefined;
       let nextKill = intervalMs > 0 ? Date.now() + intervalMs : Number.POSITIVE_INFINITY;
       const owners = new Set(workloads.map(workloadName));
+      const selector = context.params.label_selector ?? context.session.config.label_selector;
+      const workloadCache = new Map<string, string>();
       while (!context.holdEnded.aborted && !context.signal.aborted) {
-        let unavailable = 0;
-        for (const workload of workloads) {
-          const readiness = await readinessOf(context.session, workload).catch(() => undefined);
-          if (readiness) unavailable += Math.max(0, readiness.desired - readiness.ready);
-        }
+        // Pods are counted, not the owners' status, which lags a deletion: a killed pod is never counted as ready.
+        let desired = 0;
+        for (const workload of workloads) desired += (await readinessOf(context.session, workload).catch(() => undefined))?.desired ?? 0;
+        const ready = await readyPodsOf(context.session, namespace, selector, owners, killedUids, workloadCache).catch(() => desired);
+        const unavailable = Math.max(0, desired - ready);
         maxUnavailable = Math.max(maxUnavailable, unavailable);
         if (unavailable === 0 && recoveredAfterMs === undefined) recoveredAfterMs = Date.now() - lastKill;
         context.observe({ replicas_unavailable: unavailable });
@@ -168,7 +175,9 @@ export const k8sPodKill = defineSkill<Params, KubernetesSession, PodKillUndo>({
             if (workload && owners.has(workloadName(workload))) pods.push({ pod, workload });
           }
           for (const { pod, workload } of pickRandom(pods, Math.min(pods.length, howMany(context.params, pods.length)))) {
-            if (await killOne(context, namespace, { pod: pod.metadata?.name ?? "", uid: pod.metadata?.uid ?? "", workload })) killed++;
+            if (!(await killOne(context, namespace, { pod: pod.metadata?.name ?? "", uid: pod.metadata?.uid ?? "", workload }))) continue;
+            killed++;
+            killedUids.add(pod.metadata?.uid ?? "");
           }
           lastKill = Date.now();
           recoveredAfterMs = undefined;
@@ -214,7 +223,7 @@ export const k8sPodKill = defineSkill<Params, KubernetesSession, PodKillUndo>({
     }
     const recoveryMs = Date.now() - Date.parse(undo.deletedAt);
     return {
-      summary: `${workloadName(workload)} has ${last.ready}/${last.desired} ready replicas again`,
+      summary: `${workloadName(workload)} has ${last.ready}/${last.desired} ready replicas again (checked ${(recoveryMs / 1000).toFixed(1)} s after pod ${undo.pod} was deleted)`,
       metrics: { recovery_ms: recoveryMs },
     };
   },

@@ -1,5 +1,5 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import { controllerOf } from "../discovery/pod-facts.js";
+import { controllerOf, podIsReady } from "../discovery/pod-facts.js";
 import { isNotFound } from "../kubernetes-client.js";
 import type { KubernetesSession } from "../kubernetes-session.js";
 
@@ -62,6 +62,36 @@ export async function readinessOf(session: KubernetesSession, workload: Workload
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * Ready pods of the namespace matching `labelSelector` that belong to one of `owners` (by
+ * workloadName) and are not among `excludedUids` (the pods chaos deleted). `cache` keeps each
+ * controller's workload between calls, so a sample costs one list.
+ */
+export async function readyPodsOf(
+  session: KubernetesSession,
+  namespace: string,
+  labelSelector: string | undefined,
+  owners: Set<string>,
+  excludedUids: Set<string>,
+  cache: Map<string, string>,
+): Promise<number> {
+  const { items } = await session.clients.core.listNamespacedPod({ namespace, labelSelector });
+  let ready = 0;
+  for (const pod of items) {
+    if (pod.metadata?.deletionTimestamp || excludedUids.has(pod.metadata?.uid ?? "") || !podIsReady(pod)) continue;
+    const controller = controllerOf(pod);
+    if (!controller) continue;
+    let owner = cache.get(controller.uid);
+    if (owner === undefined) {
+      const workload = await workloadOf(session, pod);
+      owner = workload ? workloadName(workload) : "";
+      cache.set(controller.uid, owner);
+    }
+    if (owners.has(owner)) ready++;
+  }
+  return ready;
 }
 
 export function workloadName(workload: WorkloadRef): string {
