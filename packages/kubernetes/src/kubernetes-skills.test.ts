@@ -104,6 +104,16 @@ describe("k8s.pod_kill", () => {
     expect(clusterState(server, "staging")).toEqual(before);
   });
 
+  it("with no hold at all, rollback still waits until the replacement is Ready (the owner's status lags the kill)", async () => {
+    const before = clusterState(server, "staging");
+    const { report } = await runInProcess(registry, {
+      ...experiment([{ skill_name: "k8s.pod_kill", params: { label_selector: "app=web", count: 2 } }]),
+      duration: "0s",
+    });
+    expect(report.rollback).toMatchObject({ steps: 2, done: 2, conflicts: [] });
+    expect(clusterState(server, "staging")).toEqual(before); // no waiting here: rollback did it
+  });
+
   it("refuses more pods than the selector matches, and bare pods unless allowed, before any change", async () => {
     const before = clusterState(server, "staging");
     await expect(

@@ -205,26 +205,32 @@ export const k8sPodKill = defineSkill<Params, KubernetesSession, PodKillUndo>({
         conflicts: [`bare pod ${undo.namespace}/${undo.pod} is gone for good (allow_bare_pods)`],
       };
     const workload = undo.workload;
-    const timeoutMs = undo.recoveryTimeoutMs;
-    let last: { desired: number; ready: number } | undefined;
-    const deadline = Date.now() + timeoutMs;
+    const owners = new Set([workloadName(workload)]);
+    const cache = new Map<string, string>();
+    const deadline = Date.now() + undo.recoveryTimeoutMs;
     for (;;) {
-      last = await readinessOf(context.session, workload);
-      if (!last) return { summary: `${workloadName(workload)} no longer exists; nothing to wait for` };
-      if (last.ready >= last.desired) break;
+      const status = await readinessOf(context.session, workload);
+      if (!status) return { summary: `${workloadName(workload)} no longer exists; nothing to wait for` };
+      // Both the owner's own count and the pods themselves: the status lags a deletion, and the killed pod never counts.
+      const ready = Math.min(
+        status.ready,
+        await readyPodsOf(context.session, workload.namespace, undefined, owners, new Set([undo.uid]), cache),
+      );
+      if (ready >= status.desired) {
+        const recoveryMs = Date.now() - Date.parse(undo.deletedAt);
+        return {
+          summary: `${workloadName(workload)} has ${ready}/${status.desired} ready replicas again (checked ${(recoveryMs / 1000).toFixed(1)} s after pod ${undo.pod} was deleted)`,
+          metrics: { recovery_ms: recoveryMs },
+        };
+      }
       if (Date.now() > deadline) {
         return {
           conflicts: [
-            `${workloadName(workload)} has ${last.ready}/${last.desired} ready replicas ${timeoutMs / 1000} s after the kill; chaos cannot recreate pods itself`,
+            `${workloadName(workload)} has ${ready}/${status.desired} ready replicas after waiting ${undo.recoveryTimeoutMs / 1000} s (recovery_timeout); chaos cannot recreate pods itself`,
           ],
         };
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    const recoveryMs = Date.now() - Date.parse(undo.deletedAt);
-    return {
-      summary: `${workloadName(workload)} has ${last.ready}/${last.desired} ready replicas again (checked ${(recoveryMs / 1000).toFixed(1)} s after pod ${undo.pod} was deleted)`,
-      metrics: { recovery_ms: recoveryMs },
-    };
   },
 });
