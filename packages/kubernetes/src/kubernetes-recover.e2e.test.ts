@@ -52,6 +52,38 @@ describe("the README's Kubernetes example through the real `chaos` binary", () =
   });
 });
 
+describe("Ctrl-C during the hold", () => {
+  it("rolls every Kubernetes fault back and exits 130", async () => {
+    const before = clusterState(server, "staging");
+    const config = join(temporary.path, "interrupt.yaml");
+    writeFileSync(
+      config,
+      `experiments:
+  - name: k8s-interrupt
+    target: kubernetes
+    target_config: { namespace: staging }
+    duration: 5m
+    skills:
+      - skill_name: k8s.network_partition
+        params: { side_a: { app: web }, side_b: { app: api } }
+      - skill_name: k8s.node_drain
+        params: { node: node-2, cordon_only: true }
+      - skill_name: k8s.pod_kill
+        params: { label_selector: "app=web", count: 1 }
+`,
+    );
+    const run = startChaos(["run", config, "--journal", join(temporary.path, "interrupt.sqlite")], environment);
+    await run.waitFor("holding faults", 60_000);
+    expect(server.list("NetworkPolicy", "staging")).toHaveLength(2);
+    run.child.kill("SIGINT");
+    const result = await run.done;
+    expect(result.exitCode, result.stdout + result.stderr).toBe(130);
+    expect(result.stdout).toMatch(/rollback: 4\/4 steps done/); // the partition is two policies
+    await server.waitForSettled("staging");
+    expect(clusterState(server, "staging")).toEqual(before);
+  });
+});
+
 describe("kill -9 `chaos` while the faults are held, then `chaos recover`", () => {
   it("restores the cluster exactly, sweeps a labelled object the journal never recorded, and a second recover finds nothing", async () => {
     const before = clusterState(server, "staging");
