@@ -156,6 +156,17 @@ describe("k8s.network_chaos", () => {
     expect(clusterState(server, "staging")).toEqual(before);
   });
 
+  it("refuses a selector that also reaches pods resource_filters excluded (a policy cannot leave them out)", async () => {
+    const [excluded] = server.list("Pod", "staging").filter((pod) => pod.metadata.labels?.app === "web");
+    await expect(
+      runInProcess(registry, {
+        ...experiment([{ skill_name: "k8s.network_chaos", params: { pod_selector: { app: "web" } } }]),
+        resource_filters: [`^(?!staging/pod:${excluded?.metadata.name}$)`],
+      }),
+    ).rejects.toThrow(new RegExp(`also selects pods that resource_filters .* exclude \\(${excluded?.metadata.name}\\)`));
+    expect(server.list("NetworkPolicy")).toEqual([]);
+  });
+
   it("refuses an empty pod_selector and a selector matching no pod", async () => {
     await expect(runInProcess(registry, experiment([{ skill_name: "k8s.network_chaos", params: { pod_selector: {} } }]))).rejects.toThrow(
       /at least one label/,

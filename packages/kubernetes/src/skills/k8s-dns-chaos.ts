@@ -12,7 +12,7 @@ import {
   readCorednsConfigMap,
   restoreCorefile,
 } from "./corefile.js";
-import { createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
+import { checkSelectorReach, createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
 import { labelMap, podsMatching, refuse, selectorText } from "./skill-support.js";
 
 const name = "k8s.dns_chaos";
@@ -74,6 +74,7 @@ export const k8sDnsChaos = defineSkill<Params, KubernetesSession, DnsChaosUndo>(
       const selector = parameters.pod_selector ?? {};
       const pods = podsMatching(inventory, namespace, selector);
       if (pods.length === 0) refuse(name, `no discovered pod in ${namespace} matches ${selectorText(selector)}`);
+      await checkSelectorReach(name, session, inventory, namespace, selector);
       const warning = warnIfNotEnforced(inventory, log, name);
       return {
         targets: pods.map((pod) => pod.name),

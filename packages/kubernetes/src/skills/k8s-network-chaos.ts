@@ -1,7 +1,7 @@
 import { defineSkill } from "@chaos-agents/core";
 import { z } from "zod";
 import { type KubernetesSession, namespaceFor } from "../kubernetes-session.js";
-import { createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
+import { checkSelectorReach, createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
 import { labelMap, podsMatching, refuse, selectorText } from "./skill-support.js";
 
 const name = "k8s.network_chaos";
@@ -25,6 +25,7 @@ export const k8sNetworkChaos = defineSkill<Params, KubernetesSession, PolicyUndo
     const selector = selectorText(parameters.pod_selector);
     const pods = podsMatching(inventory, namespace, parameters.pod_selector);
     if (pods.length === 0) refuse(name, `no discovered pod in ${namespace} matches ${selector}; nothing would be cut off`);
+    await checkSelectorReach(name, session, inventory, namespace, parameters.pod_selector);
     const warning = warnIfNotEnforced(inventory, log, name);
     return {
       targets: pods.map((pod) => pod.name),

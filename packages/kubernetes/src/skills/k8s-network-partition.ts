@@ -2,7 +2,7 @@ import { defineSkill } from "@chaos-agents/core";
 import type { V1NetworkPolicyPeer } from "@kubernetes/client-node";
 import { z } from "zod";
 import { type KubernetesSession, namespaceFor } from "../kubernetes-session.js";
-import { createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
+import { checkSelectorReach, createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
 import { labelMap, podsMatching, refuse, selectorText } from "./skill-support.js";
 
 const name = "k8s.network_partition";
@@ -44,6 +44,7 @@ export const k8sNetworkPartition = defineSkill<Params, KubernetesSession, Policy
     const both = sideA.filter((pod) => sideB.includes(pod));
     if (both.length > 0)
       refuse(name, `pods match both sides (${both.map((pod) => pod.details?.name).join(", ")}); the sides must not overlap`);
+    for (const side of [parameters.side_a, parameters.side_b]) await checkSelectorReach(name, session, inventory, namespace, side);
     const warning = warnIfNotEnforced(inventory, log, name);
     return {
       targets: [...sideA, ...sideB].map((pod) => pod.name),

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import type { Inventory, JsonValue, Logger, RollbackResult } from "@chaos-agents/core";
+import { type Inventory, type JsonValue, type Logger, type RollbackResult, SkillError } from "@chaos-agents/core";
 import type { V1NetworkPolicySpec } from "@kubernetes/client-node";
 import { isNotFound } from "../kubernetes-client.js";
 import { chaosLabels, experimentLabel, experimentSelector } from "../kubernetes-labels.js";
 import type { KubernetesSession } from "../kubernetes-session.js";
+import { selectorText } from "./skill-support.js";
 
 /** Undo of one NetworkPolicy chaos created: delete it by name, then sweep the namespace by label. */
 export interface PolicyUndo {
@@ -18,6 +19,28 @@ export function warnIfNotEnforced(inventory: Inventory, log: Logger, skill: stri
   const warning = `${skill}: the cluster's network plugin may not enforce NetworkPolicies (none known to enforce them was found in kube-system): the policy will be created, and traffic may flow all the same`;
   log.warn(warning);
   return warning;
+}
+
+/**
+ * A policy selects every pod carrying the labels, not only the discovered ones: refuses when the
+ * selector also reaches pods that resource_filters or target_config.label_selector left out.
+ */
+export async function checkSelectorReach(
+  skill: string,
+  session: KubernetesSession,
+  inventory: Inventory,
+  namespace: string,
+  selector: Record<string, string>,
+): Promise<void> {
+  const allowed = new Set(inventory.resources.filter((resource) => resource.kind === "pod").map((resource) => resource.name));
+  const { items } = await session.clients.core.listNamespacedPod({ namespace, labelSelector: selectorText(selector) });
+  const outside = items.map((pod) => pod.metadata?.name ?? "").filter((pod) => !allowed.has(`${namespace}/pod:${pod}`));
+  if (outside.length > 0) {
+    throw new SkillError(
+      skill,
+      `${selectorText(selector)} in ${namespace} also selects pods that resource_filters or target_config.label_selector exclude (${outside.join(", ")}); a NetworkPolicy cannot leave them out, so narrow the selector or widen the filters`,
+    );
+  }
 }
 
 /** Creates a NetworkPolicy labelled as chaos's and the experiment's, after the caller journaled its name. */
