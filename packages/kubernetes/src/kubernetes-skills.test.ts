@@ -153,7 +153,27 @@ describe("k8s.network_chaos", () => {
     expect(seen?.spec).toEqual({ podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Ingress", "Egress"] });
     expect(seen?.metadata.labels).toEqual({ [managedByLabel]: "chaos-agents", [experimentLabel]: report.experimentId });
     expect(warnings(events).some((message) => /may not enforce NetworkPolicies/.test(message))).toBe(true);
+    expect(warnings(events).some((message) => /already select/.test(message))).toBe(false);
     expect(clusterState(server, "staging")).toEqual(before);
+  });
+
+  it("warns that an existing policy selecting the same pods still lets its traffic through", async () => {
+    server.create("NetworkPolicy", {
+      metadata: { name: "allow-frontend", namespace: "staging" },
+      spec: { podSelector: { matchLabels: { app: "web" } }, ingress: [{}], policyTypes: ["Ingress"] },
+    });
+    try {
+      const { events } = await runInProcess(
+        registry,
+        experiment([{ skill_name: "k8s.network_chaos", params: { pod_selector: { app: "web" } } }]),
+      );
+      expect(warnings(events).some((message) => /NetworkPolicies allow-frontend already select some of these pods/.test(message))).toBe(
+        true,
+      );
+      expect(server.list("NetworkPolicy", "staging").map((policy) => policy.metadata.name)).toEqual(["allow-frontend"]);
+    } finally {
+      server.remove("NetworkPolicy", "staging", "allow-frontend");
+    }
   });
 
   it("refuses a selector that also reaches pods resource_filters excluded (a policy cannot leave them out)", async () => {

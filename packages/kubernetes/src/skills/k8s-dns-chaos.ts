@@ -12,7 +12,15 @@ import {
   readCorednsConfigMap,
   restoreCorefile,
 } from "./corefile.js";
-import { checkSelectorReach, createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
+import {
+  checkSelectorReach,
+  createPolicy,
+  type PolicyUndo,
+  policyName,
+  removePolicies,
+  warnIfNotEnforced,
+  warnIfOtherPoliciesSelect,
+} from "./network-policies.js";
 import { labelMap, podsMatching, refuse, selectorText } from "./skill-support.js";
 
 const name = "k8s.dns_chaos";
@@ -76,6 +84,7 @@ export const k8sDnsChaos = defineSkill<Params, KubernetesSession, DnsChaosUndo>(
       if (pods.length === 0) refuse(name, `no discovered pod in ${namespace} matches ${selectorText(selector)}`);
       await checkSelectorReach(name, session, inventory, namespace, selector);
       const warning = warnIfNotEnforced(inventory, log, name);
+      warnIfOtherPoliciesSelect(inventory, log, name, namespace, pods);
       return {
         targets: pods.map((pod) => pod.name),
         summary: `block DNS (port 53) egress for ${pods.length} pod(s) ${selectorText(selector)} in ${namespace}${warning ? " (enforcement not confirmed)" : ""}`,

@@ -1,7 +1,15 @@
 import { defineSkill } from "@chaos-agents/core";
 import { z } from "zod";
 import { type KubernetesSession, namespaceFor } from "../kubernetes-session.js";
-import { checkSelectorReach, createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
+import {
+  checkSelectorReach,
+  createPolicy,
+  type PolicyUndo,
+  policyName,
+  removePolicies,
+  warnIfNotEnforced,
+  warnIfOtherPoliciesSelect,
+} from "./network-policies.js";
 import { labelMap, podsMatching, refuse, selectorText } from "./skill-support.js";
 
 const name = "k8s.network_chaos";
@@ -27,6 +35,7 @@ export const k8sNetworkChaos = defineSkill<Params, KubernetesSession, PolicyUndo
     if (pods.length === 0) refuse(name, `no discovered pod in ${namespace} matches ${selector}; nothing would be cut off`);
     await checkSelectorReach(name, session, inventory, namespace, parameters.pod_selector);
     const warning = warnIfNotEnforced(inventory, log, name);
+    warnIfOtherPoliciesSelect(inventory, log, name, namespace, pods);
     return {
       targets: pods.map((pod) => pod.name),
       summary: `deny ${parameters.direction === "both" ? "all ingress and egress" : `all ${parameters.direction}`} for ${pods.length} pod(s) ${selector} in ${namespace}${warning ? " (enforcement not confirmed)" : ""}`,

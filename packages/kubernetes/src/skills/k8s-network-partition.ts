@@ -2,7 +2,15 @@ import { defineSkill } from "@chaos-agents/core";
 import type { V1NetworkPolicyPeer } from "@kubernetes/client-node";
 import { z } from "zod";
 import { type KubernetesSession, namespaceFor } from "../kubernetes-session.js";
-import { checkSelectorReach, createPolicy, type PolicyUndo, policyName, removePolicies, warnIfNotEnforced } from "./network-policies.js";
+import {
+  checkSelectorReach,
+  createPolicy,
+  type PolicyUndo,
+  policyName,
+  removePolicies,
+  warnIfNotEnforced,
+  warnIfOtherPoliciesSelect,
+} from "./network-policies.js";
 import { labelMap, podsMatching, refuse, selectorText } from "./skill-support.js";
 
 const name = "k8s.network_partition";
@@ -46,6 +54,7 @@ export const k8sNetworkPartition = defineSkill<Params, KubernetesSession, Policy
       refuse(name, `pods match both sides (${both.map((pod) => pod.details?.name).join(", ")}); the sides must not overlap`);
     for (const side of [parameters.side_a, parameters.side_b]) await checkSelectorReach(name, session, inventory, namespace, side);
     const warning = warnIfNotEnforced(inventory, log, name);
+    warnIfOtherPoliciesSelect(inventory, log, name, namespace, [...sideA, ...sideB]);
     return {
       targets: [...sideA, ...sideB].map((pod) => pod.name),
       summary: `partition ${sideA.length} pod(s) ${selectorText(parameters.side_a)} from ${sideB.length} pod(s) ${selectorText(parameters.side_b)} in ${namespace}${warning ? " (enforcement not confirmed)" : ""}`,

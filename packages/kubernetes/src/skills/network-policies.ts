@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type Inventory, type JsonValue, type Logger, type RollbackResult, SkillError } from "@chaos-agents/core";
+import { type Inventory, type JsonValue, type Logger, type Resource, type RollbackResult, SkillError } from "@chaos-agents/core";
 import type { V1NetworkPolicySpec } from "@kubernetes/client-node";
 import { isNotFound } from "../kubernetes-client.js";
 import { chaosLabels, experimentLabel, experimentSelector } from "../kubernetes-labels.js";
@@ -17,6 +17,31 @@ export interface PolicyUndo {
 export function warnIfNotEnforced(inventory: Inventory, log: Logger, skill: string): string | undefined {
   if (inventory.facts?.networkPolicyEnforcement === "enforced") return undefined;
   const warning = `${skill}: the cluster's network plugin may not enforce NetworkPolicies (none known to enforce them was found in kube-system): the policy will be created, and traffic may flow all the same`;
+  log.warn(warning);
+  return warning;
+}
+
+/**
+ * NetworkPolicies add up: traffic another policy allows to the same pods still flows. Warns with
+ * the names of the policies (not chaos's) that select any of `pods`.
+ */
+export function warnIfOtherPoliciesSelect(
+  inventory: Inventory,
+  log: Logger,
+  skill: string,
+  namespace: string,
+  pods: Resource[],
+): string | undefined {
+  const others = inventory.resources.filter((resource) => {
+    if (resource.kind !== "networkpolicy" || resource.details?.namespace !== namespace) return false;
+    if ((resource.details?.labels as Record<string, string> | undefined)?.[experimentLabel]) return false;
+    const selector = (resource.details?.podSelector ?? {}) as Record<string, string>;
+    return pods.some((pod) =>
+      Object.entries(selector).every(([key, value]) => (pod.details?.labels as Record<string, string> | undefined)?.[key] === value),
+    );
+  });
+  if (others.length === 0) return undefined;
+  const warning = `${skill}: NetworkPolicies ${others.map((policy) => policy.details?.name).join(", ")} already select some of these pods; policies add up, so traffic they allow will still flow`;
   log.warn(warning);
   return warning;
 }
