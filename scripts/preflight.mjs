@@ -52,6 +52,7 @@ const tools = [
   ["sudo", onPath("sudo"), "sudo"],
   ["pgbench", postgresBinary("pgbench"), "postgresql"],
   ["script", onPath("script"), "bsdutils"],
+  ["openssl", onPath("openssl"), "openssl"],
 ];
 const missing = tools.filter(([, present]) => !present).map(([name, , from]) => `${name} (${from})`);
 if (!(await answers(5432))) missing.push("PostgreSQL at 127.0.0.1:5432");

@@ -6,8 +6,9 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 # A real OpenSSH server for the server agent's test hosts, network namespaces and firewall tools
-# for network faults inside them, stress-ng for CPU/memory stress, sudo for the sudo-over-SSH test.
-packages=(openssh-server openssh-client iproute2 iptables stress-ng procps sudo)
+# for network faults inside them, stress-ng for CPU/memory stress, sudo for the sudo-over-SSH test,
+# openssl for the Kubernetes API simulator's certificate.
+packages=(openssh-server openssh-client iproute2 iptables stress-ng procps sudo openssl)
 missing=()
 for package in "${packages[@]}"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
 if ((${#missing[@]})); then

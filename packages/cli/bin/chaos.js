@@ -4,10 +4,11 @@
 import module from "node:module";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
-if (major < 22 || (major === 22 && minor < 13)) {
-  // 22.13 is the first release with `node:sqlite` (the journal) available without a flag.
+if (major < 22 || (major === 22 && minor < 19)) {
+  // 22.13 is the first release with `node:sqlite` (the journal) without a flag; the Kubernetes
+  // client's HTTP library (undici 8) needs 22.19.
   process.stderr.write(
-    `error: chaos needs Node.js 22.13 or newer (24 recommended); this is ${process.version} at ${process.execPath}.\n` +
+    `error: chaos needs Node.js 22.19 or newer (24 recommended); this is ${process.version} at ${process.execPath}.\n` +
       "Install a current Node.js, or see README.md, Install, for one from the npm registry.\n",
   );
   process.exit(2);

@@ -24,7 +24,7 @@ function twoExperiments(directory: string): string {
 }
 
 describe("chaos init", () => {
-  it.each(["database", "server"])("prints a %s starter that validates as printed", async (target) => {
+  it.each(["database", "server", "kubernetes"])("prints a %s starter that validates as printed", async (target) => {
     const printed = await runChaos(["init", "--target", target]);
     expect(printed.exitCode).toBe(0);
     const file = join(temp.path, `starter-${target}.yaml`);

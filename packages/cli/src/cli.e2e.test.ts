@@ -56,12 +56,12 @@ describe("chaos binary", () => {
   const oldNode = ["/usr/bin/node", "/usr/local/bin/node"].find((path) => {
     const version = existsSync(path) ? execFileSync(path, ["-p", "process.versions.node"]).toString().trim() : "99.0.0";
     const [major = 99, minor = 0] = version.split(".").map(Number);
-    return major < 22 || (major === 22 && minor < 13);
+    return major < 22 || (major === 22 && minor < 19);
   });
-  it.skipIf(!oldNode)("on a Node older than 22.13 says which Node it needs in one line and exits 2", () => {
+  it.skipIf(!oldNode)("on a Node older than 22.19 says which Node it needs in one line and exits 2", () => {
     const result = spawnSync(oldNode!, [chaosBinary, "--version"], { encoding: "utf8" });
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^error: chaos needs Node\.js 22\.13 or newer \(24 recommended\); this is v\d+/);
+    expect(result.stderr).toMatch(/^error: chaos needs Node\.js 22\.19 or newer \(24 recommended\); this is v\d+/);
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 

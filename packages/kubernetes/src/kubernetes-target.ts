@@ -1,19 +1,43 @@
-import { ChaosError, ExitCode, type Target, type TargetSession } from "@chaos-agents/core";
-import { type KubernetesConfig, kubernetesConfigSchema } from "./kubernetes-config.js";
+import { ConnectionError, type Target } from "@chaos-agents/core";
+import { discoverCluster } from "./discovery/discover-cluster.js";
+import { type CredentialOptions, createKubernetesClients, describeApiError } from "./kubernetes-client.js";
+import { configuredNamespaces, type KubernetesConfig, kubernetesConfigSchema, protectedNamespaces } from "./kubernetes-config.js";
+import type { KubernetesSession } from "./kubernetes-session.js";
+import { sweepCluster } from "./sweep.js";
 
-/**
- * The kubernetes target: its config is validated today so that files written for it are
- * checked; the agent itself (discovery and k8s.* skills) is not in this release.
- */
-export function createKubernetesTarget(): Target<KubernetesConfig, TargetSession> {
+function identify(config: KubernetesConfig): string {
+  return `k8s://${config.context ?? "current-context"}/${configuredNamespaces(config).join(",")}`;
+}
+
+/** The Kubernetes agent: one cluster through a kubeconfig context (or in-cluster credentials), some of its namespaces. */
+export function createKubernetesTarget(options: CredentialOptions = {}): Target<KubernetesConfig, KubernetesSession> {
   return {
     kind: "kubernetes",
     configSchema: kubernetesConfigSchema,
-    identify: (config) => `k8s://${config.context ?? "current-context"}/${config.namespace}`,
-    async connect() {
-      throw new ChaosError("the kubernetes agent is not available in this release yet; `chaos validate` checks kubernetes configs", {
-        exitCode: ExitCode.connectionFailed,
-      });
+    // Parsed again here: the engine may hand over the config as written (parsing parsed output is a no-op).
+    identify: (config) => identify(kubernetesConfigSchema.parse(config)),
+    async connect(rawConfig, context) {
+      const config = kubernetesConfigSchema.parse(rawConfig);
+      const clients = createKubernetesClients(config, options);
+      try {
+        // One cheap request: a cluster that cannot be reached (or refuses the credentials) fails the run before anything changes.
+        await clients.version.getCode();
+      } catch (error) {
+        throw new ConnectionError(`${clients.server} (context ${clients.context})`, describeApiError(error), { cause: error });
+      }
+      const namespaces = configuredNamespaces(config);
+      const session: KubernetesSession = {
+        identity: `k8s://${clients.context}@${clients.server.replace(/^https?:\/\//, "")}/${namespaces.join(",")}`,
+        config,
+        clients,
+        namespaces,
+        protectedNamespaces: protectedNamespaces(config),
+        log: context.log,
+        discover: () => discoverCluster(session),
+        close: async () => undefined,
+      };
+      return session;
     },
+    sweep: (session, experimentId) => sweepCluster(session, experimentId),
   };
 }

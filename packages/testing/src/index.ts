@@ -18,6 +18,17 @@ export {
 } from "./database-experiment.js";
 export { startForgedNameListener, startRootBystander, type TestProcess } from "./forged-name-listener.js";
 export { freePort } from "./free-port.js";
+export {
+  addDeployment,
+  addNamespace,
+  addNode,
+  addPodDisruptionBudget,
+  seedSandboxCluster,
+  stockCorefile,
+} from "./kubernetes/cluster-fixtures.js";
+export type { KubeObject } from "./kubernetes/selectors.js";
+export { type KubernetesApiServer, type KubernetesApiServerOptions, startKubernetesApiServer } from "./kubernetes-api-server.js";
+export { clusterState } from "./kubernetes-cluster-state.js";
 export { createNetworkNamespace, type NetworkNamespace, networkNamespacesWork } from "./network-namespace.js";
 export { pathWithout } from "./path-without.js";
 export { createRecordingTarget, newWorld, type RecordingFaults, type RecordingWorld } from "./recording-target.js";

@@ -48,6 +48,25 @@ experiments:
       - skill_name: server.disk_fill
         params: { target_mount: "/var", percent: 20 } # always keeps a free-space floor
 `,
+  kubernetes: `# A first Kubernetes experiment: \`chaos validate\` this file, then \`chaos run --dry-run\` it, then \`chaos run\`.
+# Credentials come from KUBECONFIG or ~/.kube/config (or the pod's service account). kube-system,
+# kube-public and kube-node-lease are never touched. No cluster? \`npm run k8s:sandbox\` in the repo.
+targets:
+  staging:
+    target: kubernetes
+    target_config:
+      namespace: "staging" # or a list: ["staging", "qa"]
+      label_selector: "app=web"
+      # context: "kind-kind"
+experiments:
+  - name: "web-pod-kill"
+    target_alias: staging
+    duration: "2m"
+    skills:
+      # \`chaos describe k8s.pod_kill\` lists every param.
+      - skill_name: k8s.pod_kill
+        params: { label_selector: "app=web", count: 1 } # rollback waits until web is ready again
+`,
 };
 
 export type StarterTarget = keyof typeof starters;
@@ -55,13 +74,8 @@ export type StarterTarget = keyof typeof starters;
 /** `chaos init [--target T] [-o FILE]`: a commented starter config that validates. */
 export async function init(options: { target?: string; out?: string }, io: CommandIo): Promise<number> {
   const target = options.target ?? "database";
-  if (target === "kubernetes") {
-    throw new ChaosError("the Kubernetes agent has no skills yet, so there is no Kubernetes starter; try --target database or server", {
-      exitCode: ExitCode.usage,
-    });
-  }
   const text = starters[target as StarterTarget];
-  if (!text) throw new ChaosError(`--target ${target}: expected database or server`, { exitCode: ExitCode.usage });
+  if (!text) throw new ChaosError(`--target ${target}: expected database, server or kubernetes`, { exitCode: ExitCode.usage });
   if (!options.out) {
     io.stdout.write(text);
     return ExitCode.success;

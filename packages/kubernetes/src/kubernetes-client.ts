@@ -1,0 +1,152 @@
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { ConnectionError } from "@chaos-agents/core";
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  NetworkingV1Api,
+  PatchStrategy,
+  PolicyV1Api,
+  setHeaderOptions,
+  VersionApi,
+} from "@kubernetes/client-node";
+import type { KubernetesConfig } from "./kubernetes-config.js";
+
+/** The typed API groups the agent uses, all from one kubeconfig. */
+export interface KubernetesClients {
+  readonly kubeConfig: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly batch: BatchV1Api;
+  readonly networking: NetworkingV1Api;
+  readonly policy: PolicyV1Api;
+  readonly version: VersionApi;
+  /** API server URL, e.g. https://10.0.0.1:6443 (no credentials). */
+  readonly server: string;
+  /** The kubeconfig context in use ("in-cluster" for service-account credentials). */
+  readonly context: string;
+}
+
+function expandHome(path: string): string {
+  return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
+}
+
+const serviceAccountToken = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+/** Where credentials come from beyond the target_config. */
+export interface CredentialOptions {
+  /**
+   * Prefix of the service-account mount (`<prefix>/var/run/secrets/kubernetes.io/serviceaccount`):
+   * empty in a pod; a directory in tests, or where the mount is elsewhere.
+   */
+  serviceAccountPrefix?: string;
+}
+
+function inClusterAvailable(prefix: string): boolean {
+  return Boolean(
+    process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT && existsSync(`${prefix}${serviceAccountToken}`),
+  );
+}
+
+/**
+ * Loads credentials the way kubectl does: `kubeconfig` from the config, else $KUBECONFIG, else
+ * ~/.kube/config, else the in-cluster service account; then selects `context`.
+ */
+export function loadKubeConfig(config: KubernetesConfig, options: CredentialOptions = {}): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  const prefix = options.serviceAccountPrefix ?? "";
+  const where = config.kubeconfig ? expandHome(config.kubeconfig) : undefined;
+  try {
+    if (where) {
+      if (!existsSync(where)) throw new Error(`kubeconfig ${where} does not exist (target_config.kubeconfig)`);
+      kubeConfig.loadFromFile(where);
+    } else if (config.in_cluster) {
+      if (!inClusterAvailable(prefix)) {
+        throw new Error("in_cluster is set but this is not a pod with a service account (KUBERNETES_SERVICE_HOST or the token is missing)");
+      }
+      kubeConfig.loadFromCluster(prefix);
+    } else if ((process.env.KUBECONFIG ?? "").split(":").some(Boolean) || existsSync(join(homedir(), ".kube", "config"))) {
+      kubeConfig.loadFromDefault();
+    } else if (inClusterAvailable(prefix)) {
+      kubeConfig.loadFromCluster(prefix);
+    } else {
+      throw new Error(
+        "no kubeconfig found: set target_config.kubeconfig or KUBECONFIG, create ~/.kube/config, or run in a pod with a service account",
+      );
+    }
+  } catch (error) {
+    throw new ConnectionError(where ?? "kubernetes", (error as Error).message, { cause: error });
+  }
+  if (config.context) {
+    const names = kubeConfig.getContexts().map((context) => context.name);
+    if (!names.includes(config.context)) {
+      throw new ConnectionError(
+        where ?? "kubernetes",
+        `kubeconfig has no context "${config.context}" (contexts: ${names.join(", ") || "none"})`,
+      );
+    }
+    kubeConfig.setCurrentContext(config.context);
+  }
+  if (!kubeConfig.getCurrentCluster()) {
+    throw new ConnectionError(where ?? "kubernetes", `kubeconfig context "${kubeConfig.getCurrentContext()}" names no cluster`);
+  }
+  return kubeConfig;
+}
+
+export function createKubernetesClients(config: KubernetesConfig, options: CredentialOptions = {}): KubernetesClients {
+  const kubeConfig = loadKubeConfig(config, options);
+  return {
+    kubeConfig,
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    apps: kubeConfig.makeApiClient(AppsV1Api),
+    batch: kubeConfig.makeApiClient(BatchV1Api),
+    networking: kubeConfig.makeApiClient(NetworkingV1Api),
+    policy: kubeConfig.makeApiClient(PolicyV1Api),
+    version: kubeConfig.makeApiClient(VersionApi),
+    server: kubeConfig.getCurrentCluster()?.server ?? "",
+    context: kubeConfig.getCurrentContext(),
+  };
+}
+
+/** Request options that send a patch body as a strategic merge patch (what kubectl cordon sends). */
+export const strategicMergePatch = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
+/** Request options that send a patch body as a JSON patch (RFC 6902; its `test` operations guard a write). */
+export const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
+/** Request options that send a patch body as a JSON merge patch. */
+export const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/** What the API server said when a request failed: its status code, reason and message. */
+export interface ApiFailure {
+  code: number;
+  reason: string;
+  message: string;
+}
+
+/** Reads an error thrown by the client: an ApiException carries the Status object the server sent. */
+export function apiFailure(error: unknown): ApiFailure | undefined {
+  const candidate = error as { code?: unknown; body?: unknown };
+  if (typeof candidate?.code !== "number") return undefined;
+  let body: { reason?: string; message?: string } | undefined;
+  if (typeof candidate.body === "string") {
+    try {
+      body = JSON.parse(candidate.body) as { reason?: string; message?: string };
+    } catch {
+      body = { message: candidate.body };
+    }
+  } else body = candidate.body as { reason?: string; message?: string } | undefined;
+  return { code: candidate.code, reason: body?.reason ?? "", message: body?.message ?? (error as Error).message };
+}
+
+/** True when the API answered 404: the object is gone (an idempotent rollback's "already done"). */
+export function isNotFound(error: unknown): boolean {
+  return apiFailure(error)?.code === 404;
+}
+
+/** A one-line description of a failed API call, with the server's own message. */
+export function describeApiError(error: unknown): string {
+  const failure = apiFailure(error);
+  return failure ? `${failure.code} ${failure.reason}: ${failure.message}`.trim() : (error as Error).message;
+}
