@@ -1,11 +1,6 @@
-export {
-  apiFailure,
-  type CredentialOptions,
-  createKubernetesClients,
-  describeApiError,
-  type KubernetesClients,
-  loadKubeConfig,
-} from "./kubernetes-client.js";
+export { type ApiFailure, apiFailure, describeApiError, isNotFound } from "./kubernetes-api-errors.js";
+// Types only: the client itself loads when a target connects (`chaos validate` never needs it).
+export type { CredentialOptions, KubernetesClients } from "./kubernetes-client.js";
 export {
   configuredNamespaces,
   defaultProtectedNamespaces,

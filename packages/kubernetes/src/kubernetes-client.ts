@@ -1,3 +1,5 @@
+// Loads @kubernetes/client-node (and its HTTP stack): imported when a target connects, never by
+// `chaos validate` or `--help`.
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +30,18 @@ export interface KubernetesClients {
   readonly server: string;
   /** The kubeconfig context in use ("in-cluster" for service-account credentials). */
   readonly context: string;
+  /** Request options that send a patch body in each patch format. */
+  readonly patchAs: typeof patchAs;
 }
+
+const patchAs = {
+  /** A strategic merge patch (what kubectl cordon sends). */
+  strategicMerge: setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch),
+  /** A JSON patch (RFC 6902; its `test` operations guard a write). */
+  json: setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+  /** A JSON merge patch. */
+  merge: setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+};
 
 function expandHome(path: string): string {
   return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
@@ -108,45 +121,6 @@ export function createKubernetesClients(config: KubernetesConfig, options: Crede
     version: kubeConfig.makeApiClient(VersionApi),
     server: kubeConfig.getCurrentCluster()?.server ?? "",
     context: kubeConfig.getCurrentContext(),
+    patchAs,
   };
-}
-
-/** Request options that send a patch body as a strategic merge patch (what kubectl cordon sends). */
-export const strategicMergePatch = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
-/** Request options that send a patch body as a JSON patch (RFC 6902; its `test` operations guard a write). */
-export const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
-/** Request options that send a patch body as a JSON merge patch. */
-export const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
-/** What the API server said when a request failed: its status code, reason and message. */
-export interface ApiFailure {
-  code: number;
-  reason: string;
-  message: string;
-}
-
-/** Reads an error thrown by the client: an ApiException carries the Status object the server sent. */
-export function apiFailure(error: unknown): ApiFailure | undefined {
-  const candidate = error as { code?: unknown; body?: unknown };
-  if (typeof candidate?.code !== "number") return undefined;
-  let body: { reason?: string; message?: string } | undefined;
-  if (typeof candidate.body === "string") {
-    try {
-      body = JSON.parse(candidate.body) as { reason?: string; message?: string };
-    } catch {
-      body = { message: candidate.body };
-    }
-  } else body = candidate.body as { reason?: string; message?: string } | undefined;
-  return { code: candidate.code, reason: body?.reason ?? "", message: body?.message ?? (error as Error).message };
-}
-
-/** True when the API answered 404: the object is gone (an idempotent rollback's "already done"). */
-export function isNotFound(error: unknown): boolean {
-  return apiFailure(error)?.code === 404;
-}
-
-/** A one-line description of a failed API call, with the server's own message. */
-export function describeApiError(error: unknown): string {
-  const failure = apiFailure(error);
-  return failure ? `${failure.code} ${failure.reason}: ${failure.message}`.trim() : (error as Error).message;
 }

@@ -104,11 +104,11 @@ describe("k8s.pod_kill", () => {
     expect(clusterState(server, "staging")).toEqual(before);
   });
 
-  it("with no hold at all, rollback still waits until the replacement is Ready (the owner's status lags the kill)", async () => {
+  it("with the shortest hold (1ms), rollback still waits until the replacement is Ready (the owner's status lags the kill)", async () => {
     const before = clusterState(server, "staging");
     const { report } = await runInProcess(registry, {
       ...experiment([{ skill_name: "k8s.pod_kill", params: { label_selector: "app=web", count: 2 } }]),
-      duration: "0s",
+      duration: "1ms",
     });
     expect(report.rollback).toMatchObject({ steps: 2, done: 2, conflicts: [] });
     expect(clusterState(server, "staging")).toEqual(before); // no waiting here: rollback did it

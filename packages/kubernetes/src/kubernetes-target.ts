@@ -1,6 +1,7 @@
 import { ConnectionError, type Target } from "@chaos-agents/core";
 import { discoverCluster } from "./discovery/discover-cluster.js";
-import { type CredentialOptions, createKubernetesClients, describeApiError } from "./kubernetes-client.js";
+import { describeApiError } from "./kubernetes-api-errors.js";
+import type { CredentialOptions } from "./kubernetes-client.js";
 import { configuredNamespaces, type KubernetesConfig, kubernetesConfigSchema, protectedNamespaces } from "./kubernetes-config.js";
 import type { KubernetesSession } from "./kubernetes-session.js";
 import { sweepCluster } from "./sweep.js";
@@ -18,6 +19,8 @@ export function createKubernetesTarget(options: CredentialOptions = {}): Target<
     identify: (config) => identify(kubernetesConfigSchema.parse(config)),
     async connect(rawConfig, context) {
       const config = kubernetesConfigSchema.parse(rawConfig);
+      // The client (and its HTTP stack) loads here, not with the package: `chaos validate` never needs it.
+      const { createKubernetesClients } = await import("./kubernetes-client.js");
       const clients = createKubernetesClients(config, options);
       try {
         // One cheap request: a cluster that cannot be reached (or refuses the credentials) fails the run before anything changes.

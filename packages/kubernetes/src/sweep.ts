@@ -1,4 +1,4 @@
-import { describeApiError, isNotFound } from "./kubernetes-client.js";
+import { describeApiError, isNotFound } from "./kubernetes-api-errors.js";
 import { cordonedByLabel, experimentSelector } from "./kubernetes-labels.js";
 import type { KubernetesSession } from "./kubernetes-session.js";
 import { restoreCorefileFromAnnotation } from "./skills/corefile.js";

@@ -1,6 +1,6 @@
 import { ChaosError, type Inventory, type Resource } from "@chaos-agents/core";
 import type { V1LabelSelector, V1ObjectMeta } from "@kubernetes/client-node";
-import { isNotFound } from "../kubernetes-client.js";
+import { isNotFound } from "../kubernetes-api-errors.js";
 import type { KubernetesSession } from "../kubernetes-session.js";
 import { detectNetworkPolicySupport } from "./network-plugin.js";
 import { controllerOf, podIsReady, restartsOf } from "./pod-facts.js";

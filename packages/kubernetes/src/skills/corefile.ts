@@ -1,5 +1,5 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { apiFailure, isNotFound } from "../kubernetes-client.js";
+import { apiFailure, isNotFound } from "../kubernetes-api-errors.js";
 import { experimentLabel, managedByLabel } from "../kubernetes-labels.js";
 import type { KubernetesSession } from "../kubernetes-session.js";
 

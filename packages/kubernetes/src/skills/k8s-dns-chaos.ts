@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { defineSkill, type JsonValue, type RollbackResult } from "@chaos-agents/core";
 import { z } from "zod";
-import { apiFailure, isNotFound } from "../kubernetes-client.js";
+import { apiFailure, isNotFound } from "../kubernetes-api-errors.js";
 import { chaosLabels } from "../kubernetes-labels.js";
 import { type KubernetesSession, namespaceFor } from "../kubernetes-session.js";
 import {

@@ -2,7 +2,7 @@ import { defineSkill, durationText, type JsonValue, parseDuration } from "@chaos
 import type { V1Pod } from "@kubernetes/client-node";
 import { z } from "zod";
 import { controllerOf } from "../discovery/pod-facts.js";
-import { apiFailure, describeApiError, isNotFound } from "../kubernetes-client.js";
+import { apiFailure, describeApiError, isNotFound } from "../kubernetes-api-errors.js";
 import { cordonedByLabel } from "../kubernetes-labels.js";
 import type { KubernetesSession } from "../kubernetes-session.js";
 import { cordonNode, uncordonIfOurs } from "./node-cordon.js";

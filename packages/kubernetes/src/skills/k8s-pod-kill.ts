@@ -2,7 +2,7 @@ import { defineSkill, durationText, type JsonValue, parseDuration, positiveInteg
 import type { V1Pod } from "@kubernetes/client-node";
 import { z } from "zod";
 import { controllerOf } from "../discovery/pod-facts.js";
-import { apiFailure, isNotFound } from "../kubernetes-client.js";
+import { apiFailure, isNotFound } from "../kubernetes-api-errors.js";
 import { type KubernetesSession, namespaceFor } from "../kubernetes-session.js";
 import { refuse, resourcesOf } from "./skill-support.js";
 import { readinessOf, readyPodsOf, type WorkloadRef, workloadName, workloadOf } from "./workload-readiness.js";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { defineSkill, type JsonValue, positiveInteger } from "@chaos-agents/core";
 import { z } from "zod";
-import { isNotFound } from "../kubernetes-client.js";
+import { isNotFound } from "../kubernetes-api-errors.js";
 import { chaosLabels, experimentLabel, experimentSelector } from "../kubernetes-labels.js";
 import { type KubernetesSession, namespaceFor } from "../kubernetes-session.js";
 import { pollUntil, refuse, resourcesOf } from "./skill-support.js";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type Inventory, type JsonValue, type Logger, type Resource, type RollbackResult, SkillError } from "@chaos-agents/core";
 import type { V1NetworkPolicySpec } from "@kubernetes/client-node";
-import { isNotFound } from "../kubernetes-client.js";
+import { isNotFound } from "../kubernetes-api-errors.js";
 import { chaosLabels, experimentLabel, experimentSelector } from "../kubernetes-labels.js";
 import type { KubernetesSession } from "../kubernetes-session.js";
 import { selectorText } from "./skill-support.js";

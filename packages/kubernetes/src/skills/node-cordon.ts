@@ -1,4 +1,3 @@
-import { jsonPatch, strategicMergePatch } from "../kubernetes-client.js";
 import { cordonedByLabel } from "../kubernetes-labels.js";
 import type { KubernetesSession } from "../kubernetes-session.js";
 
@@ -8,7 +7,7 @@ const labelPointer = `/metadata/labels/${cordonedByLabel.replace("/", "~1")}`;
 export async function cordonNode(session: KubernetesSession, node: string, experimentId: string): Promise<void> {
   await session.clients.core.patchNode(
     { name: node, body: { metadata: { labels: { [cordonedByLabel]: experimentId } }, spec: { unschedulable: true } } },
-    strategicMergePatch,
+    session.clients.patchAs.strategicMerge,
   );
 }
 
@@ -28,7 +27,7 @@ export async function uncordonIfOurs(session: KubernetesSession, node: string, e
         { op: "add", path: "/spec/unschedulable", value: false },
       ],
     },
-    jsonPatch,
+    session.clients.patchAs.json,
   );
   return true;
 }

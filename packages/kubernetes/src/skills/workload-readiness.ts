@@ -1,6 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { controllerOf, podIsReady } from "../discovery/pod-facts.js";
-import { isNotFound } from "../kubernetes-client.js";
+import { isNotFound } from "../kubernetes-api-errors.js";
 import type { KubernetesSession } from "../kubernetes-session.js";
 
 /** The workload that keeps a pod alive: a Deployment (through its ReplicaSet), StatefulSet, DaemonSet, ReplicaSet or Job. */
