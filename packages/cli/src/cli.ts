@@ -13,7 +13,10 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
   const program = new Command("chaos")
     .description("Chaos engineering agents: inject faults into databases, servers and clusters, then roll everything back.")
     .version(packageJson.version)
-    .option("--journal <path>", "journal file (default $CHAOS_JOURNAL or $XDG_STATE_HOME/chaos-agents/journal.sqlite)")
+    .option(
+      "--journal <path|url>",
+      "journal file, or a postgres:// URL several daemons share (default $CHAOS_JOURNAL or $XDG_STATE_HOME/chaos-agents/journal.sqlite)",
+    )
     .addOption(new Option("--output <format>", "event output").choices(["human", "json"]).default("human"))
     .option("--events-file <path>", "also append every event as a JSON line to this file")
     .option("--webhook <url>", "also POST events to this URL (bearer token from $CHAOS_WEBHOOK_TOKEN)")

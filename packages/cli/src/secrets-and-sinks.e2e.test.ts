@@ -155,7 +155,7 @@ experiments:
       slow,
       `const anything = { safeParse: (value) => ({ success: true, data: value }), parse: (value) => value };
 export const skills = [{ name: "server.fixture_slow_undo", target: "server", description: "slow undo", reversible: true,
-  params: anything, async inject({ journal }) { journal.record({}); return { summary: "done" }; },
+  params: anything, async inject({ journal }) { await journal.record({}); return { summary: "done" }; },
   async rollback() { await new Promise(() => setInterval(() => {}, 1000)); } }];
 `,
     );

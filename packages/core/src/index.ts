@@ -72,8 +72,18 @@ export { EventBus, type EventSink } from "./events/event-bus.js";
 export { createJsonLinesSink } from "./events/json-lines-sink.js";
 export type { Logger } from "./events/logger.js";
 export { createWebhookSink } from "./events/webhook-sink.js";
-export type { ExperimentOwner, ExperimentRecord, Journal, JournalRetention, StepRecord } from "./journal/journal.js";
-export { defaultJournalPath } from "./journal/journal-path.js";
+export type {
+  ExperimentOwner,
+  ExperimentRecord,
+  Journal,
+  JournalRetention,
+  ScheduledRunClaim,
+  ScheduledRunClaimResult,
+  ScheduledRunRecord,
+  StepRecord,
+} from "./journal/journal.js";
+export { defaultJournalPath, defaultStateDirectory, stateDirectoryOf } from "./journal/journal-path.js";
+export { isPostgresJournalUrl, openPostgresJournal } from "./journal/postgres-journal.js";
 export { openSqliteJournal } from "./journal/sqlite-journal.js";
 export type { JsonValue, Metrics } from "./json.js";
 export { loadPluginSkills } from "./plugins.js";

@@ -28,8 +28,11 @@ export interface PlanContext<Params, Session extends TargetSession> {
 
 /** Durable record of undo data: when `record` returns, the data is on disk. */
 export interface UndoJournal {
-  /** Writes one rollback step and fsyncs it; returns its step id. */
-  record(undo: JsonValue): number;
+  /**
+   * Writes one rollback step; the promise settles once it is durable (fsynced, or committed in
+   * PostgreSQL). Await it before making the change visible. Resolves to the step id.
+   */
+  record(undo: JsonValue): Promise<number>;
 }
 
 export interface InjectContext<Params, Session extends TargetSession> extends PlanContext<Params, Session> {
@@ -63,10 +66,11 @@ export interface RollbackContext<Session extends TargetSession> {
   /** What an earlier try of this step saved with `saveCheckpoint` (also in `chaos recover`), if anything. */
   checkpoint?: JsonValue;
   /**
-   * Durably saves a note for the next try of this step (on disk when it returns): journal the id
-   * of a transaction before its COMMIT, so a try after a crash can ask whether it committed.
+   * Durably saves a note for the next try of this step (durable once the promise settles: await
+   * it): journal the id of a transaction before its COMMIT, so a try after a crash can ask whether
+   * it committed.
    */
-  saveCheckpoint(checkpoint: JsonValue): void;
+  saveCheckpoint(checkpoint: JsonValue): Promise<void>;
 }
 
 export interface RollbackResult {

@@ -76,7 +76,7 @@ export function createRecordingTarget(kind: TargetKind = "server", world: Record
       for (const name of plan.targets) {
         if (signal.aborted) break;
         world.calls.push(`inject:${name}`);
-        journal.record({ name, before: world.values.get(name) ?? "", after: params.value });
+        await journal.record({ name, before: world.values.get(name) ?? "", after: params.value });
         world.values.set(name, params.value);
         if (faults.failInjectOf === name) throw new Error(`inject of ${name} failed`);
         await new Promise((resolve) => setImmediate(resolve));

@@ -20,9 +20,14 @@ export interface ChaosProcess {
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
 }
 
-/** Starts `chaos ARGS…` with a clean environment plus `env`. */
-export function startChaos(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): ChaosProcess {
-  const child = spawn(process.execPath, [chaosBinary, ...args], {
+/**
+ * Starts `chaos ARGS…` with a clean environment plus `env`. With `hostname`, it runs in a UTS
+ * namespace of its own under that host name (root only): to chaos it is another machine.
+ */
+export function startChaos(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, options: { hostname?: string } = {}): ChaosProcess {
+  const command = [process.execPath, chaosBinary, ...args];
+  if (options.hostname) command.unshift("unshare", "--uts", "--", "bash", "-c", 'hostname "$0" && exec "$@"', options.hostname);
+  const child = spawn(command[0]!, command.slice(1), {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -49,7 +49,7 @@ export async function runInProcess(
     });
     return { report, events };
   } finally {
-    if (!options.journal) journal.close();
+    if (!options.journal) await journal.close();
   }
 }
 

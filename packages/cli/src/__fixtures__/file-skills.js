@@ -26,7 +26,7 @@ export const skills = [
         if (params.fail_after && index === params.fail_after) throw new Error(`fixture failure after ${index} files`);
         const path = join(params.directory, `file-${index}.txt`);
         const original = existsSync(path) ? readFileSync(path, "utf8") : null;
-        journal.record({ path, original });
+        await journal.record({ path, original });
         writeFileSync(path, `chaos ${index}\n`);
         progress(index + 1, params.files);
         if (params.delay_ms) await sleep(params.delay_ms);

@@ -13,6 +13,7 @@ import {
   parseDuration,
   type Registry,
   redactText,
+  stateDirectoryOf,
 } from "@chaos-agents/core";
 import { analyseRun, estimateCostUsd, type ObservationUsage, observeHold } from "@chaos-agents/llm";
 import { createBuiltinRegistry } from "../builtin-registry.js";
@@ -53,12 +54,12 @@ export async function agent(goal: string, options: AgentOptions, io: CommandIo):
 async function runPlanned(planned: PlanningResult, options: AgentOptions, registry: Registry, io: CommandIo): Promise<number> {
   // The plan is the experiment's config file: `chaos recover` reconnects through it (no secret in the journal).
   const journalPath = defaultJournalPath(io.env, options.journal);
-  const planPath = resolve(options.save ?? join(dirname(journalPath), "plans", `${newExperimentId()}.yaml`));
+  const planPath = resolve(options.save ?? join(stateDirectoryOf(journalPath, io.env), "plans", `${newExperimentId()}.yaml`));
   mkdirSync(dirname(planPath), { recursive: true, mode: 0o700 });
   writeFileSync(planPath, planned.planFile, { mode: 0o600 });
   io.stderr.write(`plan: ${planPath}\n`);
 
-  const journal = openJournalForCommand(journalPath, io.env);
+  const journal = await openJournalForCommand(journalPath, io.env);
   const events = createEventBus(options, io);
   const usage = { turns: planned.outcome.turns, inputTokens: planned.outcome.inputTokens, outputTokens: planned.outcome.outputTokens };
   let watching: Promise<ObservationUsage> | undefined;
@@ -110,12 +111,12 @@ async function runPlanned(planned: PlanningResult, options: AgentOptions, regist
       estimatedCostUsd: estimateCostUsd(planned.provider, planned.modelId, usage.inputTokens, usage.outputTokens),
     };
     const reportPath = writeReport([report], options.report ?? defaultReportPath(journalPath, [report]), io);
-    if (reportPath) journal.recordReportPath(report.experimentId, reportPath);
+    if (reportPath) await journal.recordReportPath(report.experimentId, reportPath);
     (options.output === "json" ? io.stderr : io.stdout).write(`${formatReport(report)}\n`);
     return exitCodeOf([report], io.signal);
   } finally {
     await events.close();
-    journal.close();
+    await journal.close();
   }
 }
 

@@ -70,7 +70,7 @@ export async function demo(options: GlobalOptions, io: CommandIo): Promise<numbe
         configHash: loaded.hash,
       });
       await events.close();
-      journal.close();
+      await journal.close();
       const after = await snapshot();
       const identical = printComparison(out, before, during, after);
       out(

@@ -8,10 +8,12 @@ export async function history(options: GlobalOptions & { limit?: string }, io: C
   const limit = options.limit ? Number(options.limit) : 20;
   if (!Number.isInteger(limit) || limit < 1)
     throw new ChaosError(`--limit ${options.limit}: expected a positive whole number`, { exitCode: ExitCode.usage });
-  const journal = openJournalForCommand(defaultJournalPath(io.env, options.journal));
+  const journal = await openJournalForCommand(defaultJournalPath(io.env, options.journal));
   try {
-    const rows = journal.history(limit).map((record) => {
-      const steps = journal.steps(record.id);
+    const records = await journal.history(limit);
+    const stepsOf = await Promise.all(records.map((record) => journal.steps(record.id)));
+    const rows = records.map((record, index) => {
+      const steps = stepsOf[index] ?? [];
       return {
         experimentId: record.id,
         name: record.name,
@@ -37,22 +39,22 @@ export async function history(options: GlobalOptions & { limit?: string }, io: C
     }
     return ExitCode.success;
   } finally {
-    journal.close();
+    await journal.close();
   }
 }
 
 /** `chaos report ID`: a past run's summary again, from the report file the journal points to. */
 export async function report(experimentId: string, options: GlobalOptions, io: CommandIo): Promise<number> {
-  const journal = openJournalForCommand(defaultJournalPath(io.env, options.journal));
+  const journal = await openJournalForCommand(defaultJournalPath(io.env, options.journal));
   let path: string | undefined;
   try {
-    const record = journal.experiment(experimentId);
+    const record = await journal.experiment(experimentId);
     if (!record)
       throw new ChaosError(`the journal has no experiment ${experimentId} (see \`chaos history\`)`, { exitCode: ExitCode.usage });
     path = record.reportPath;
     if (!path) throw new ChaosError(`experiment ${experimentId} has no report on record (it may still run)`, { exitCode: ExitCode.usage });
   } finally {
-    journal.close();
+    await journal.close();
   }
   let found: ExperimentReport | undefined;
   try {

@@ -1,29 +1,41 @@
-import { ChaosError, ExitCode, type Journal, type JournalRetention, openSqliteJournal, parseDuration } from "@chaos-agents/core";
+import {
+  ChaosError,
+  ExitCode,
+  isPostgresJournalUrl,
+  type Journal,
+  type JournalRetention,
+  openPostgresJournal,
+  openSqliteJournal,
+  parseDuration,
+  redactText,
+} from "@chaos-agents/core";
 
 /** How long finished experiments keep their undo data, and their record, unless the environment says otherwise. */
 const defaultRetention = { CHAOS_JOURNAL_KEEP_UNDO: "7d", CHAOS_JOURNAL_KEEP_RECORDS: "90d" };
 
 /**
- * Opens the journal, or says in one line why this path cannot be one (exit 2, nothing changed).
- * Commands that write it (`run`, `recover`) pass the environment to prune what retention allows.
+ * Opens the journal (a SQLite file, or a `postgres://` URL), or says in one line why it cannot be
+ * one (exit 2, nothing changed). Commands that write it (`run`, `recover`) pass the environment to
+ * prune what retention allows.
  */
-export function openJournalForCommand(path: string, pruneWith?: NodeJS.ProcessEnv): Journal {
+export async function openJournalForCommand(location: string, pruneWith?: NodeJS.ProcessEnv): Promise<Journal> {
   const retention = pruneWith && retentionOf(pruneWith);
   let journal: Journal;
   try {
-    journal = openSqliteJournal(path);
+    journal = isPostgresJournalUrl(location) ? await openPostgresJournal(location) : openSqliteJournal(location);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "EISDIR" ? "it is a directory" : (error as Error).message;
-    throw new ChaosError(`cannot open the journal ${path}: ${reason}; pass --journal (or set CHAOS_JOURNAL) with a journal file`, {
-      exitCode: ExitCode.usage,
-      cause: error,
-    });
+    throw new ChaosError(
+      `cannot open the journal ${redactText(location)}: ${redactText(reason)}; pass --journal (or set CHAOS_JOURNAL) with a journal file or a postgres:// URL`,
+      { exitCode: ExitCode.usage, cause: error },
+    );
   }
-  if (retention) journal.prune(retention);
+  if (retention) await journal.prune(retention);
   return journal;
 }
 
-function retentionOf(env: NodeJS.ProcessEnv): JournalRetention {
+/** The retention times from the environment (CHAOS_JOURNAL_KEEP_UNDO / _RECORDS), or the defaults. */
+export function retentionOf(env: NodeJS.ProcessEnv): JournalRetention {
   const read = (name: keyof typeof defaultRetention) => {
     const text = env[name] || defaultRetention[name];
     const milliseconds = parseDuration(text);

@@ -176,7 +176,7 @@ function dryRunOn(registry: Registry): DryRun {
     } catch (error) {
       return { errors: [(error as Error).message] };
     } finally {
-      journal.close();
+      await journal.close();
     }
   };
 }

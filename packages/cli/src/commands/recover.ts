@@ -46,7 +46,7 @@ export function recoverWithConfigFiles(
 /** Finishes every unfinished rollback in the journal; running it twice does nothing the second time. */
 export async function recover(options: RecoverOptions, io: CommandIo): Promise<number> {
   const registry = createBuiltinRegistry();
-  const journal = openJournalForCommand(defaultJournalPath(io.env, options.journal), io.env);
+  const journal = await openJournalForCommand(defaultJournalPath(io.env, options.journal), io.env);
   const events = createEventBus(options, io);
   try {
     const { recovered: results, skipped } = await recoverWithConfigFiles({ journal, registry, events }, options);
@@ -86,6 +86,6 @@ export async function recover(options: RecoverOptions, io: CommandIo): Promise<n
     return skipped.length > 0 ? ExitCode.liveExperimentsSkipped : ExitCode.success;
   } finally {
     await events.close();
-    journal.close();
+    await journal.close();
   }
 }

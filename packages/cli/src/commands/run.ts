@@ -1,8 +1,18 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ChaosError, closest, defaultJournalPath, ExitCode, type ExperimentReport, formatReport, runExperiment } from "@chaos-agents/core";
+import {
+  ChaosError,
+  closest,
+  defaultJournalPath,
+  ExitCode,
+  type ExperimentReport,
+  formatReport,
+  runExperiment,
+  stateDirectoryOf,
+} from "@chaos-agents/core";
 import { createBuiltinRegistry } from "../builtin-registry.js";
 import { type CommandIo, createEventBus, type GlobalOptions } from "../command-context.js";
+import { refuseJournalOnAttackedServer } from "./journal-placement.js";
 import { loadConfigForCommand } from "./load-config-for-command.js";
 import { openJournalForCommand } from "./open-journal.js";
 
@@ -25,11 +35,20 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
     });
   }
   const journalPath = defaultJournalPath(io.env, options.journal);
-  const journal = openJournalForCommand(journalPath, io.env);
+  const chosen = chosenExperiments(loaded.config.experiments, options.experiment, file);
+  if (!options.dryRun) {
+    const experiments = loaded.config.experiments;
+    await refuseJournalOnAttackedServer(
+      journalPath,
+      chosen.map((experiment) => ({ path: `experiments.${experiments.indexOf(experiment)}`, experiment })),
+      file,
+    );
+  }
+  const journal = await openJournalForCommand(journalPath, io.env);
   const events = createEventBus(options, io);
   const reports: ExperimentReport[] = [];
   try {
-    for (const experiment of chosenExperiments(loaded.config.experiments, options.experiment, file)) {
+    for (const experiment of chosen) {
       if (io.signal?.aborted) break;
       reports.push(
         await runExperiment(experiment, {
@@ -50,10 +69,10 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
     // A dry run changes nothing and leaves no report file behind, unless one is asked for.
     if (reports.length > 0 && (options.report || !options.dryRun)) {
       const path = writeReport(reports, options.report ?? defaultReportPath(journalPath, reports), io);
-      if (path && !options.dryRun) for (const report of reports) journal.recordReportPath(report.experimentId, path);
+      if (path && !options.dryRun) for (const report of reports) await journal.recordReportPath(report.experimentId, path);
       io.result?.({ reportPath: path });
     }
-    journal.close();
+    await journal.close();
   }
   io.result?.({
     experiments: reports.map((report) => ({
@@ -69,7 +88,7 @@ export async function run(file: string, options: RunOptions, io: CommandIo): Pro
 }
 
 export function defaultReportPath(journalPath: string, reports: ExperimentReport[]): string {
-  return join(dirname(journalPath), "reports", `${reports[0]?.experimentId ?? "report"}.json`);
+  return join(stateDirectoryOf(journalPath), "reports", `${reports[0]?.experimentId ?? "report"}.json`);
 }
 
 /** Where the report went, or undefined when it could not be written (a warning says why). */

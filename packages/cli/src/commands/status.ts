@@ -20,11 +20,13 @@ interface StatusRow {
 
 /** Lists running and unfinished experiments; changes nothing. */
 export async function status(options: GlobalOptions, io: CommandIo): Promise<number> {
-  const journal = openJournalForCommand(defaultJournalPath(io.env, options.journal));
+  const journal = await openJournalForCommand(defaultJournalPath(io.env, options.journal));
   let rows: StatusRow[];
   try {
     const now = Date.now();
-    rows = journal.unfinishedExperiments().map((record) => ({
+    const records = await journal.unfinishedExperiments();
+    const steps = await Promise.all(records.map(async (record) => [await journal.steps(record.id), await journal.pendingSteps(record.id)]));
+    rows = records.map((record, index) => ({
       experimentId: record.id,
       name: record.name,
       target: record.target,
@@ -34,11 +36,11 @@ export async function status(options: GlobalOptions, io: CommandIo): Promise<num
       startedAt: record.startedAt,
       ageMs: now - Date.parse(record.startedAt),
       heartbeatAt: record.heartbeatAt,
-      steps: journal.steps(record.id).length,
-      stepsLeft: journal.pendingSteps(record.id).length,
+      steps: steps[index]?.[0]?.length ?? 0,
+      stepsLeft: steps[index]?.[1]?.length ?? 0,
     }));
   } finally {
-    journal.close();
+    await journal.close();
   }
   if (options.output === "json") {
     for (const row of rows) io.stdout.write(`${JSON.stringify({ type: "experiment_status", ...row })}\n`);

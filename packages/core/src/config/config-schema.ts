@@ -58,6 +58,11 @@ export const daemonFileSchema = z.strictObject({
       max_concurrent: positiveInteger().default(1),
       /** Where each run's JSON report goes (default: the state folder's reports/). */
       report_dir: z.string().min(1).optional(),
+      /**
+       * Where the journal lives: a SQLite file, or a postgres:// URL that several daemons share
+       * (write its password as ${ENV}; `--journal` wins over it).
+       */
+      journal: z.string().min(1).optional(),
     })
     .default({ max_concurrent: 1 }),
   experiments: z

@@ -111,7 +111,7 @@ export class ExperimentSession {
     const target = options.registry.target(experiment.target);
     if (!target) throw new ChaosError(`no agent for target ${experiment.target} is installed`, { exitCode: ExitCode.invalidConfig });
     const identity = target.identify(experiment.target_config);
-    if (!options.dryRun && !options.force) refuseUnfinished(options.journal, identity);
+    if (!options.dryRun && !options.force) await refuseUnfinished(options.journal, identity);
     const startedAt = new Date();
     // The id is drawn before connecting so the connection's log lines carry it.
     const experimentId = newExperimentId();
@@ -159,7 +159,7 @@ export class ExperimentSession {
     if (this.options.dryRun) throw new Error("a dry run injects nothing");
     this.advance("planned", "injected");
     const { journal, signal } = this.options;
-    journal.beginExperiment({
+    await journal.beginExperiment({
       owner: this.owner,
       id: this.experimentId,
       name: this.experiment.name,
@@ -178,8 +178,14 @@ export class ExperimentSession {
     // The heartbeat tells `chaos recover` this experiment is alive. If another process took it over
     // (`recover --force` from another host after the heartbeat lapsed), this one must stop at once
     // and leave the rollback to it: two rollbacks of the same steps at once is what ownership prevents.
-    this.heartbeat = setInterval(() => {
-      if (this.stillOwned()) return;
+    let beating = false;
+    this.heartbeat = setInterval(async () => {
+      // A slow journal must not pile heartbeats up: one at a time.
+      if (beating) return;
+      beating = true;
+      const owned = await this.stillOwned();
+      beating = false;
+      if (owned) return;
       this.takenOver = true;
       this.onExternalAbort();
     }, heartbeatIntervalMs);
@@ -230,7 +236,7 @@ export class ExperimentSession {
     clearInterval(this.heartbeat);
     // Journaling the experiment failed: nothing was injected, and the error is on its way up.
     if (!this.journaled) return this.report;
-    if (this.takenOver || !this.stillOwned()) {
+    if (this.takenOver || !(await this.stillOwned())) {
       this.report.error = "another process took this experiment over (chaos recover --force); it finishes the rollback";
       return this.finish("rollback_incomplete");
     }
@@ -254,7 +260,7 @@ export class ExperimentSession {
         : this.options.signal?.aborted
           ? "interrupted_rolled_back"
           : "succeeded";
-    journal.finishExperiment(this.experimentId, rollback.failed.length === 0 ? "finished" : "rollback_incomplete", outcome);
+    await journal.finishExperiment(this.experimentId, rollback.failed.length === 0 ? "finished" : "rollback_incomplete", outcome);
     return this.finish(outcome);
   }
 
@@ -275,9 +281,9 @@ export class ExperimentSession {
     this.holdEnded.abort();
   };
 
-  private stillOwned(): boolean {
+  private async stillOwned(): Promise<boolean> {
     try {
-      return this.options.journal.heartbeat(this.experimentId, this.owner);
+      return await this.options.journal.heartbeat(this.experimentId, this.owner);
     } catch (error) {
       // A busy or failing journal is no sign of a takeover: the rollback must still run.
       this.log.warn(`could not write the heartbeat to the journal: ${(error as Error).message}`);
@@ -382,8 +388,8 @@ export function selectResources(inventory: Inventory, filters: string[]): Invent
   return { ...inventory, resources: inventory.resources.filter((resource) => tests.some((test) => test(resource.name))) };
 }
 
-function refuseUnfinished(journal: Journal, identity: string) {
-  const unfinished = journal.unfinishedExperiments().find((record) => record.identity === identity);
+async function refuseUnfinished(journal: Journal, identity: string) {
+  const unfinished = (await journal.unfinishedExperiments()).find((record) => record.identity === identity);
   if (!unfinished) return;
   const running = unfinished.owner && ownerState(unfinished.owner, unfinished.heartbeatAt) === "alive" ? unfinished.owner : undefined;
   throw new UnfinishedExperimentError(unfinished.id, identity, running);

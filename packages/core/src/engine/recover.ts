@@ -3,7 +3,7 @@ import type { EventBus } from "../events/event-bus.js";
 import type { ExperimentOwner, ExperimentRecord, Journal } from "../journal/journal.js";
 import { containsRedaction, redactText } from "../redact.js";
 import type { Registry } from "../registry.js";
-import { currentOwner, heartbeatLapseMs, ownerState, stopOwner } from "./experiment-owner.js";
+import { currentOwner, heartbeatIntervalMs, heartbeatLapseMs, ownerState, stopOwner } from "./experiment-owner.js";
 import type { RollbackReport } from "./report.js";
 import { rollBackSteps } from "./roll-back-steps.js";
 
@@ -64,7 +64,7 @@ export interface RecoveredExperiment {
 export async function recoverExperiments(options: RecoverOptions): Promise<RecoverResult> {
   const result: RecoverResult = { recovered: [], skipped: [] };
   const claimant = currentOwner();
-  const records = options.journal.unfinishedExperiments().reverse();
+  const records = (await options.journal.unfinishedExperiments()).reverse();
   if (options.experimentId && !records.some((record) => record.id === options.experimentId)) {
     throw new ChaosError(`the journal has no unfinished experiment ${options.experimentId} (see \`chaos status\`)`, {
       exitCode: ExitCode.usage,
@@ -73,7 +73,7 @@ export async function recoverExperiments(options: RecoverOptions): Promise<Recov
   for (const record of records) {
     if (options.experimentId && record.id !== options.experimentId) continue;
     const decision = await takeOver(record, claimant, options);
-    if (decision === "claimed") result.recovered.push(await recoverOne(record, options));
+    if (decision === "claimed") result.recovered.push(await recoverOne(record, claimant, options));
     else if (decision !== "finished by its owner") {
       result.skipped.push({ experimentId: record.id, name: record.name, identity: record.identity, owner: record.owner, reason: decision });
     }
@@ -97,18 +97,18 @@ async function takeOver(record: ExperimentRecord, claimant: ExperimentOwner, opt
     log.warn(`--force: stopping ${who} (SIGTERM: it stops injecting and rolls back) before taking its experiment over`);
     const how = await stopOwner(owner, options.stopGraceMs);
     log.warn(`${who} ${how === "exited" ? "exited" : "did not exit in time and was killed"}`);
-    const fresh = options.journal.experiment(record.id);
-    if (fresh?.status === "finished" && options.journal.pendingSteps(record.id).length === 0) return "finished by its owner";
+    const fresh = await options.journal.experiment(record.id);
+    if (fresh?.status === "finished" && (await options.journal.pendingSteps(record.id)).length === 0) return "finished by its owner";
   }
   // Expect the owner judged above: if another recover claimed it since, it is alive and this claim fails.
-  if (!options.journal.claimExperiment(record.id, owner, claimant)) {
-    const winner = options.journal.experiment(record.id)?.owner;
+  if (!(await options.journal.claimExperiment(record.id, owner, claimant))) {
+    const winner = (await options.journal.experiment(record.id))?.owner;
     return `another process (${winner ? `${winner.pid} on ${winner.host}` : "unknown"}) claimed it first`;
   }
   return "claimed";
 }
 
-async function recoverOne(record: ExperimentRecord, options: RecoverOptions): Promise<RecoveredExperiment> {
+async function recoverOne(record: ExperimentRecord, claimant: ExperimentOwner, options: RecoverOptions): Promise<RecoveredExperiment> {
   const { journal, registry, events } = options;
   const result: RecoveredExperiment = {
     experimentId: record.id,
@@ -119,6 +119,9 @@ async function recoverOne(record: ExperimentRecord, options: RecoverOptions): Pr
   };
   const log = events.logger(record.id);
   log.info(`recovering ${record.name} [${record.id}] on ${record.target} ${record.identity}`);
+  // The claim is ours now: keep its heartbeat fresh, or another host would see it lapse mid-rollback.
+  const heartbeat = setInterval(() => void journal.heartbeat(record.id, claimant).catch(() => undefined), heartbeatIntervalMs);
+  heartbeat.unref();
   try {
     if (record.plugins.length > 0) await options.loadPlugins?.(record.plugins);
     const target = registry.target(record.target);
@@ -137,10 +140,12 @@ async function recoverOne(record: ExperimentRecord, options: RecoverOptions): Pr
     } finally {
       await session.close().catch(() => undefined);
     }
-    journal.finishExperiment(record.id, result.rollback.failed.length === 0 ? "finished" : "rollback_incomplete");
+    await journal.finishExperiment(record.id, result.rollback.failed.length === 0 ? "finished" : "rollback_incomplete");
   } catch (error) {
     result.error = redactText((error as Error).message ?? String(error));
     log.error(`cannot recover ${record.id}: ${result.error}`);
+  } finally {
+    clearInterval(heartbeat);
   }
   return result;
 }

@@ -51,6 +51,8 @@ export interface ExperimentReport {
   holdEndedEarly?: string;
   /** Set when a model planned the experiment (`chaos agent`). */
   planner?: PlannerReport;
+  /** The schedule's time of this run, when a daemon ran it: with `name`, the run daemons claim. */
+  scheduledAt?: string;
 }
 
 /** Who planned an experiment, why, and what it cost. */

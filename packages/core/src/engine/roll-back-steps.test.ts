@@ -14,7 +14,7 @@ const temp = makeTempDirectory("chaos-roll-back-steps-");
 afterAll(temp.remove);
 
 /** A skill whose rollback is scripted per try: it sees the checkpoint and may save one or throw. */
-function scriptedSkill(tries: ((checkpoint: JsonValue | undefined, save: (value: JsonValue) => void) => void)[]) {
+function scriptedSkill(tries: ((checkpoint: JsonValue | undefined, save: (value: JsonValue) => Promise<void>) => Promise<void>)[]) {
   const seen: (JsonValue | undefined)[] = [];
   const skill = defineSkill({
     name: "test.scripted",
@@ -25,16 +25,16 @@ function scriptedSkill(tries: ((checkpoint: JsonValue | undefined, save: (value:
     inject: async () => ({ summary: "" }),
     async rollback({ checkpoint, saveCheckpoint }) {
       seen.push(checkpoint);
-      tries[seen.length - 1]?.(checkpoint, saveCheckpoint);
+      await tries[seen.length - 1]?.(checkpoint, saveCheckpoint);
       return { summary: "undone" };
     },
   });
   return { skill: skill as AnySkill, seen };
 }
 
-function journalWithOneStep(path: string) {
+async function journalWithOneStep(path: string) {
   const journal = openSqliteJournal(path);
-  journal.beginExperiment({
+  await journal.beginExperiment({
     id: "e1",
     name: "exp",
     target: "server",
@@ -44,19 +44,19 @@ function journalWithOneStep(path: string) {
     startedAt: new Date().toISOString(),
     deadline: new Date().toISOString(),
   });
-  return { journal, stepId: journal.recordStep("e1", "test.scripted", { undo: true }) };
+  return { journal, stepId: await journal.recordStep("e1", "test.scripted", { undo: true }) };
 }
 
 describe("rollBackSteps", () => {
   it("hands a step's next try the checkpoint its last try saved, also after the journal is reopened (chaos recover)", async () => {
     const path = join(temp.path, "checkpoint.sqlite");
-    const { journal, stepId } = journalWithOneStep(path);
+    const { journal, stepId } = await journalWithOneStep(path);
     const { skill, seen } = scriptedSkill([
-      (_, save) => {
-        save({ restoreTransaction: "42" });
+      async (_, save) => {
+        await save({ restoreTransaction: "42" });
         throw new Error("connection lost after the checkpoint");
       },
-      (checkpoint) => {
+      async (checkpoint) => {
         expect(checkpoint).toEqual({ restoreTransaction: "42" });
         throw new Error("still down");
       },
@@ -73,20 +73,20 @@ describe("rollBackSteps", () => {
       retryDelayMs: 1,
     });
     expect(first.failed).toEqual([{ stepId, skill: "test.scripted", error: "still down" }]);
-    journal.close();
+    await journal.close();
 
     const reopened = openSqliteJournal(path);
-    expect(reopened.pendingSteps("e1")[0]?.checkpoint).toEqual({ restoreTransaction: "42" });
+    expect((await reopened.pendingSteps("e1"))[0]?.checkpoint).toEqual({ restoreTransaction: "42" });
     const second = await rollBackSteps({ experimentId: "e1", journal: reopened, registry, session, events: new EventBus(), attempts: 1 });
     expect(second.failed).toEqual([]);
     expect(seen).toEqual([undefined, { restoreTransaction: "42" }, { restoreTransaction: "42" }]);
-    reopened.close();
+    await reopened.close();
   });
 
   it("does not retry a step the skill reports blocked (it already spent its own budget); the step stays for recover", async () => {
-    const { journal, stepId } = journalWithOneStep(":memory:");
+    const { journal, stepId } = await journalWithOneStep(":memory:");
     const { skill, seen } = scriptedSkill([
-      () => {
+      async () => {
         throw new RollbackBlockedError("test.scripted: blocked by pid 4242");
       },
     ]);
@@ -103,7 +103,7 @@ describe("rollBackSteps", () => {
     });
     expect(seen).toHaveLength(1);
     expect(report.failed).toEqual([{ stepId, skill: "test.scripted", error: "test.scripted: blocked by pid 4242" }]);
-    expect(journal.pendingSteps("e1")[0]).toMatchObject({ status: "failed", error: "test.scripted: blocked by pid 4242" });
-    journal.close();
+    expect((await journal.pendingSteps("e1"))[0]).toMatchObject({ status: "failed", error: "test.scripted: blocked by pid 4242" });
+    await journal.close();
   });
 });

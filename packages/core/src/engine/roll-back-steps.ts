@@ -27,7 +27,7 @@ export interface RollBackStepsOptions {
 export async function rollBackSteps(options: RollBackStepsOptions): Promise<RollbackReport> {
   const { experimentId, journal, registry, session, events } = options;
   const report = emptyRollbackReport();
-  const all = journal.steps(experimentId);
+  const all = await journal.steps(experimentId);
   report.steps = all.length;
   report.done = all.filter((step) => step.status === "done").length;
   const log = events.logger(experimentId);
@@ -36,21 +36,22 @@ export async function rollBackSteps(options: RollBackStepsOptions): Promise<Roll
   // what an older one needs (LIFO), such as a proof that a batch committed.
   const runtime = options.runtime ?? new Map<string, unknown>();
 
-  const pending = journal.pendingSteps(experimentId);
+  const pending = await journal.pendingSteps(experimentId);
   if (pending.length > 0) events.emit({ type: "rollback_started", experimentId, steps: pending.length });
   for (const step of pending) {
     const skill = registry.skill(step.skill);
     const stepStart = Date.now();
     let lastError = `skill ${step.skill} is not available (is the plugin that provides it still there?)`;
     let checkpoint = step.checkpoint;
-    const saveCheckpoint = (saved: JsonValue) => {
-      journal.recordStepCheckpoint(step.id, saved);
+    // Durable when its promise settles: a skill awaits it before the COMMIT it describes.
+    const saveCheckpoint = async (saved: JsonValue) => {
+      await journal.recordStepCheckpoint(step.id, saved);
       checkpoint = saved;
     };
     for (let attempt = 1; skill && attempt <= attempts; attempt++) {
       try {
         const result = await skill.rollback({ experimentId, session, runtime, log, checkpoint, saveCheckpoint }, step.undo);
-        journal.markStepDone(step.id, result?.conflicts);
+        await journal.markStepDone(step.id, result?.conflicts);
         report.done++;
         report.conflicts.push(...(result?.conflicts ?? []));
         if (result?.summary) report.notes.push(`${step.skill}: ${result.summary}`);
@@ -76,7 +77,7 @@ export async function rollBackSteps(options: RollBackStepsOptions): Promise<Roll
       }
     }
     if (lastError) {
-      journal.markStepFailed(step.id, lastError);
+      await journal.markStepFailed(step.id, lastError);
       report.failed.push({ stepId: step.id, skill: step.skill, error: lastError });
       events.emit({ type: "rollback_step_failed", experimentId, stepId: step.id, skill: step.skill, error: lastError });
     }

@@ -42,7 +42,7 @@ describe("runExperiment", () => {
     expect(world.values).toEqual(before);
     expect(report.heldMs).toBeGreaterThanOrEqual(15);
     expect(report.rollback).toMatchObject({ steps: 3, done: 3, failed: [], conflicts: [] });
-    expect(journal.unfinishedExperiments()).toEqual([]);
+    expect(await journal.unfinishedExperiments()).toEqual([]);
     expect(world.connections).toEqual({ opened: 1, closed: 1 });
     expect(events.map((event) => event.type)).toEqual([
       "experiment_started",
@@ -72,7 +72,7 @@ describe("runExperiment", () => {
     );
     await expect(run).rejects.toMatchObject({ exitCode: ExitCode.invalidConfig, message: expect.stringContaining("no value named nope") });
     expect(world.calls).toEqual([]);
-    expect(journal.unfinishedExperiments()).toEqual([]);
+    expect(await journal.unfinishedExperiments()).toEqual([]);
   });
 
   it("rolls back everything already done when a skill fails, and reports the failure", async () => {
@@ -134,7 +134,7 @@ describe("runExperiment", () => {
     expect(report.status).toBe("dry_run");
     expect(report.skills[0]?.targets).toEqual(["alpha", "beta", "gamma"]);
     expect(world.calls).toEqual([]);
-    expect(journal.unfinishedExperiments()).toEqual([]);
+    expect(await journal.unfinishedExperiments()).toEqual([]);
     expect(events.find((event) => event.type === "skill_planned")).toMatchObject({ summary: "set alpha, beta, gamma to chaos" });
   });
 
@@ -192,11 +192,11 @@ describe("ExperimentSession: the engine's steps one by one", () => {
       const planned = await run.plan();
       expect(planned.map((skill) => skill.plan.targets)).toEqual([["alpha", "beta", "gamma"]]);
       expect(world.calls).toEqual([]);
-      expect(journal.unfinishedExperiments()).toEqual([]);
+      expect(await journal.unfinishedExperiments()).toEqual([]);
 
       expect(await run.inject()).toBe(true);
       expect(world.values.get("beta")).toBe("chaos");
-      expect(journal.unfinishedExperiments().map((record) => record.id)).toEqual([run.experimentId]);
+      expect((await journal.unfinishedExperiments()).map((record) => record.id)).toEqual([run.experimentId]);
 
       // A driver (the agent's model) ends the one-hour hold through the observer.
       await run.hold((hold) => setTimeout(() => hold.endHold("seen enough"), 20));
@@ -205,7 +205,7 @@ describe("ExperimentSession: the engine's steps one by one", () => {
       const report = await run.rollBack();
       expect(report.status).toBe("succeeded");
       expect(world.values).toEqual(before);
-      expect(journal.unfinishedExperiments()).toEqual([]);
+      expect(await journal.unfinishedExperiments()).toEqual([]);
       expect(await run.rollBack()).toBe(report); // a second call changes nothing
     } finally {
       await run.close();
@@ -235,6 +235,6 @@ describe("ExperimentSession: the engine's steps one by one", () => {
     expect(run.finishWithoutInjecting().status).toBe("dry_run");
     await run.close();
     expect(world.calls).toEqual([]);
-    expect(journal.unfinishedExperiments()).toEqual([]);
+    expect(await journal.unfinishedExperiments()).toEqual([]);
   });
 });

@@ -1,9 +1,19 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import type { JsonValue } from "../json.js";
 import { redactSecrets } from "../redact.js";
-import type { ExperimentRecord, ExperimentRecordStatus, Journal, StepRecord } from "./journal.js";
+import type { Journal } from "./journal.js";
+import {
+  type ExperimentRow,
+  type HeldRow,
+  type ScheduledRunRow,
+  type StepRow,
+  toExperiment,
+  toHeld,
+  toScheduledRun,
+  toStep,
+} from "./journal-rows.js";
+import { claimRefusal } from "./scheduled-run-claims.js";
 
 const schema = `
 CREATE TABLE IF NOT EXISTS experiments (
@@ -32,6 +42,19 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 CREATE INDEX IF NOT EXISTS steps_by_experiment ON steps(experiment_id, status);
 CREATE INDEX IF NOT EXISTS experiments_by_end ON experiments(status, finished_at);
+CREATE TABLE IF NOT EXISTS scheduled_runs (
+  experiment_name TEXT NOT NULL,
+  scheduled_at TEXT NOT NULL,
+  identity TEXT NOT NULL,
+  owner_host TEXT NOT NULL,
+  owner_pid INTEGER NOT NULL,
+  owner_start TEXT NOT NULL,
+  claimed_at TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL,
+  experiment_id TEXT,
+  finished_at TEXT,
+  PRIMARY KEY (experiment_name, scheduled_at)
+);
 `;
 
 /** Columns added after the first release: journals written before them gain them on open. */
@@ -46,43 +69,11 @@ const addedExperimentColumns = [
 
 const addedStepColumns = ["checkpoint TEXT"];
 
-interface ExperimentRow {
-  id: string;
-  name: string;
-  target: string;
-  identity: string;
-  target_config: string;
-  config_file: string | null;
-  config_hash: string | null;
-  plugins: string;
-  started_at: string;
-  deadline: string;
-  status: string;
-  finished_at: string | null;
-  owner_host: string | null;
-  owner_pid: number | null;
-  owner_start: string | null;
-  heartbeat_at: string | null;
-  outcome: string | null;
-  report_path: string | null;
-}
-
-interface StepRow {
-  id: number;
-  experiment_id: string;
-  skill: string;
-  undo: string;
-  status: string;
-  error: string | null;
-  conflicts: string | null;
-  checkpoint: string | null;
-  created_at: string;
-}
-
 /**
  * SQLite (Node's built-in `node:sqlite`, so no native module to compile) in WAL mode with
  * synchronous=FULL: each statement commits and fsyncs the WAL before returning, which is exactly
- * the write-ahead guarantee rollback needs.
+ * the write-ahead guarantee rollback needs. The methods are `async` only to share the interface
+ * with PostgreSQL: each one writes synchronously, before its promise is even returned.
  */
 export function openSqliteJournal(path: string): Journal {
   if (path !== ":memory:") {
@@ -134,6 +125,25 @@ export function openSqliteJournal(path: string): Journal {
     experiment: database.prepare("SELECT * FROM experiments WHERE id = ?"),
     pendingSteps: database.prepare("SELECT * FROM steps WHERE experiment_id = ? AND status != 'done' ORDER BY id DESC"),
     steps: database.prepare("SELECT * FROM steps WHERE experiment_id = ? ORDER BY id"),
+    claimTaken: database.prepare(
+      "SELECT experiment_name, scheduled_at, owner_host, owner_pid, owner_start FROM scheduled_runs WHERE experiment_name = ? AND scheduled_at = ?",
+    ),
+    claimBusy: database.prepare(
+      `SELECT experiment_name, scheduled_at, owner_host, owner_pid, owner_start FROM scheduled_runs
+        WHERE finished_at IS NULL AND heartbeat_at > ? AND (experiment_name = ? OR identity = ?) ORDER BY scheduled_at LIMIT 1`,
+    ),
+    insertClaim: database.prepare(
+      `INSERT INTO scheduled_runs (experiment_name, scheduled_at, identity, owner_host, owner_pid, owner_start, claimed_at, heartbeat_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    heartbeatClaims: database.prepare(
+      "UPDATE scheduled_runs SET heartbeat_at = ? WHERE finished_at IS NULL AND owner_host = ? AND owner_pid = ? AND owner_start = ?",
+    ),
+    finishClaim: database.prepare(
+      "UPDATE scheduled_runs SET finished_at = ?, experiment_id = coalesce(?, experiment_id) WHERE experiment_name = ? AND scheduled_at = ?",
+    ),
+    scheduledRuns: database.prepare("SELECT * FROM scheduled_runs ORDER BY scheduled_at DESC, experiment_name LIMIT ?"),
+    pruneClaims: database.prepare("DELETE FROM scheduled_runs WHERE finished_at < ?"),
     unfinished: database.prepare(
       `SELECT * FROM experiments e WHERE e.status != 'finished'
           OR EXISTS (SELECT 1 FROM steps s WHERE s.experiment_id = e.id AND s.status != 'done')
@@ -142,7 +152,8 @@ export function openSqliteJournal(path: string): Journal {
   };
 
   return {
-    beginExperiment(record) {
+    location: path,
+    async beginExperiment(record) {
       statements.insertExperiment.run({
         id: record.id,
         name: record.name,
@@ -160,10 +171,10 @@ export function openSqliteJournal(path: string): Journal {
         heartbeat_at: record.owner ? new Date().toISOString() : null,
       });
     },
-    heartbeat(experimentId, owner) {
+    async heartbeat(experimentId, owner) {
       return statements.heartbeat.run(new Date().toISOString(), experimentId, owner.host, owner.pid, owner.start).changes === 1;
     },
-    claimExperiment(experimentId, expected, claimant) {
+    async claimExperiment(experimentId, expected, claimant) {
       // One UPDATE compares and swaps: SQLite runs writers one at a time, so two claims never both win.
       const { changes } = statements.claim.run(
         claimant.host,
@@ -177,39 +188,40 @@ export function openSqliteJournal(path: string): Journal {
       );
       return changes === 1;
     },
-    recordStep(experimentId, skill, undo) {
+    async recordStep(experimentId, skill, undo) {
       // Undo data is stored exactly as given: a before-image must restore the real value, even
       // one that looks like a secret. Skills never put connection credentials in it.
       const info = statements.insertStep.run(experimentId, skill, JSON.stringify(undo), new Date().toISOString());
       return Number(info.lastInsertRowid);
     },
-    markStepDone(stepId, conflicts) {
+    async markStepDone(stepId, conflicts) {
       statements.stepDone.run(conflicts?.length ? JSON.stringify(conflicts) : null, stepId);
     },
-    markStepFailed(stepId, error) {
+    async markStepFailed(stepId, error) {
       statements.stepFailed.run(error, stepId);
     },
-    recordStepCheckpoint(stepId, checkpoint) {
+    async recordStepCheckpoint(stepId, checkpoint) {
       statements.stepCheckpoint.run(JSON.stringify(checkpoint), stepId);
     },
-    finishExperiment(experimentId, status, outcome) {
+    async finishExperiment(experimentId, status, outcome) {
       statements.finish.run(status, new Date().toISOString(), outcome ?? null, experimentId);
     },
-    recordReportPath(experimentId, path) {
+    async recordReportPath(experimentId, path) {
       statements.reportPath.run(path, experimentId);
     },
-    history: (limit) => (statements.history.all(limit) as unknown as ExperimentRow[]).map(toExperiment),
-    experiment(experimentId) {
+    history: async (limit) => (statements.history.all(limit) as unknown as ExperimentRow[]).map(toExperiment),
+    async experiment(experimentId) {
       const row = statements.experiment.get(experimentId) as ExperimentRow | undefined;
       return row && toExperiment(row);
     },
-    prune(retention, now = new Date()) {
+    async prune(retention, now = new Date()) {
       const before = (milliseconds: number) => new Date(now.getTime() - milliseconds).toISOString();
       database.exec("BEGIN IMMEDIATE");
       try {
         const undoPruned = Number(statements.pruneUndo.run(before(retention.undoAfterMs)).changes);
         statements.deleteSteps.run(before(retention.recordAfterMs));
         const recordsDeleted = Number(statements.deleteExperiments.run(before(retention.recordAfterMs)).changes);
+        statements.pruneClaims.run(before(retention.recordAfterMs));
         database.exec("COMMIT");
         return { undoPruned, recordsDeleted };
       } catch (error) {
@@ -217,34 +229,36 @@ export function openSqliteJournal(path: string): Journal {
         throw error;
       }
     },
-    pendingSteps: (experimentId) => (statements.pendingSteps.all(experimentId) as unknown as StepRow[]).map(toStep),
-    steps: (experimentId) => (statements.steps.all(experimentId) as unknown as StepRow[]).map(toStep),
-    unfinishedExperiments: () => (statements.unfinished.all() as unknown as ExperimentRow[]).map(toExperiment),
-    close: () => database.close(),
-  };
-}
-
-function toExperiment(row: ExperimentRow): ExperimentRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    target: row.target as ExperimentRecord["target"],
-    identity: row.identity,
-    targetConfig: JSON.parse(row.target_config) as JsonValue,
-    configFile: row.config_file ?? undefined,
-    configHash: row.config_hash ?? undefined,
-    plugins: JSON.parse(row.plugins) as string[],
-    startedAt: row.started_at,
-    deadline: row.deadline,
-    status: row.status as ExperimentRecordStatus,
-    finishedAt: row.finished_at ?? undefined,
-    owner:
-      row.owner_host !== null && row.owner_pid !== null
-        ? { host: row.owner_host, pid: row.owner_pid, start: row.owner_start ?? "" }
-        : undefined,
-    heartbeatAt: row.heartbeat_at ?? undefined,
-    outcome: row.outcome ?? undefined,
-    reportPath: row.report_path ?? undefined,
+    pendingSteps: async (experimentId) => (statements.pendingSteps.all(experimentId) as unknown as StepRow[]).map(toStep),
+    steps: async (experimentId) => (statements.steps.all(experimentId) as unknown as StepRow[]).map(toStep),
+    unfinishedExperiments: async () => (statements.unfinished.all() as unknown as ExperimentRow[]).map(toExperiment),
+    async claimScheduledRun(claim) {
+      // BEGIN IMMEDIATE takes SQLite's write lock first: the check and the insert are one step.
+      database.exec("BEGIN IMMEDIATE");
+      try {
+        const taken = statements.claimTaken.get(claim.experimentName, claim.scheduledAt) as HeldRow | undefined;
+        const staleBefore = new Date(Date.now() - claim.lapseMs).toISOString();
+        const busy = statements.claimBusy.get(staleBefore, claim.experimentName, claim.identity) as HeldRow | undefined;
+        const result = claimRefusal(claim, toHeld(taken), toHeld(busy));
+        if (result.claimed) {
+          const now = new Date().toISOString();
+          const { owner } = claim;
+          statements.insertClaim.run(claim.experimentName, claim.scheduledAt, claim.identity, owner.host, owner.pid, owner.start, now, now);
+        }
+        database.exec("COMMIT");
+        return result;
+      } catch (error) {
+        database.exec("ROLLBACK");
+        throw error;
+      }
+    },
+    heartbeatScheduledRuns: async (owner) =>
+      Number(statements.heartbeatClaims.run(new Date().toISOString(), owner.host, owner.pid, owner.start).changes),
+    async finishScheduledRun(experimentName, scheduledAt, experimentId) {
+      statements.finishClaim.run(new Date().toISOString(), experimentId ?? null, experimentName, scheduledAt);
+    },
+    scheduledRuns: async (limit) => (statements.scheduledRuns.all(limit) as unknown as ScheduledRunRow[]).map(toScheduledRun),
+    close: async () => database.close(),
   };
 }
 
@@ -253,18 +267,4 @@ function addMissingColumns(database: DatabaseSync, table: string, columns: strin
   for (const column of columns) {
     if (!existing.has(column.split(" ")[0]!)) database.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
   }
-}
-
-function toStep(row: StepRow): StepRecord {
-  return {
-    id: row.id,
-    experimentId: row.experiment_id,
-    skill: row.skill,
-    undo: JSON.parse(row.undo) as JsonValue,
-    status: row.status as StepRecord["status"],
-    error: row.error ?? undefined,
-    conflicts: row.conflicts ? (JSON.parse(row.conflicts) as string[]) : undefined,
-    checkpoint: row.checkpoint ? (JSON.parse(row.checkpoint) as JsonValue) : undefined,
-    createdAt: row.created_at,
-  };
 }

@@ -59,7 +59,7 @@ export async function runBenchSkill(
     const events = new EventBus(onEvent ? [{ handle: onEvent }] : []);
     return await runExperiment(experiment, { registry, journal, events });
   } finally {
-    journal.close();
+    await journal.close();
     rmSync(directory, { recursive: true, force: true });
   }
 }

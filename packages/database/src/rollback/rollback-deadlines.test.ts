@@ -115,7 +115,7 @@ describe.each(kinds)("%s: the rollback's sessions", (kind) => {
       const started = Date.now();
       const failure = await slow
         .rollback(
-          { experimentId: "deadlines", session, runtime: new Map(), log: new EventBus().logger(), saveCheckpoint: () => undefined },
+          { experimentId: "deadlines", session, runtime: new Map(), log: new EventBus().logger(), saveCheckpoint: async () => undefined },
           { sleep: 30 },
         )
         .catch((error: Error) => error);

@@ -24,8 +24,8 @@ export function withRollbackDeadlines<Params, Undo extends Parameters<Skill["rol
     rollback(context, undo) {
       // A try may save a checkpoint and then fail: the next try here must see it, as the engine's would.
       let checkpoint = context.checkpoint;
-      const saveCheckpoint = (saved: JsonValue) => {
-        context.saveCheckpoint(saved);
+      const saveCheckpoint = async (saved: JsonValue) => {
+        await context.saveCheckpoint(saved);
         checkpoint = saved;
       };
       return rollBackUnderDeadlines(skill.name, context, (session) =>

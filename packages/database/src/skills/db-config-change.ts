@@ -116,7 +116,7 @@ export const dbConfigChange = defineSkill<Params, DatabaseSession, SettingUndo>(
     for (const change of params.changes) {
       if (signal.aborted) break;
       const setting = settings.get(change.param.toLowerCase()) as SettingInfo;
-      journal.record(await backend.undoFor(session, setting, change.value));
+      await journal.record(await backend.undoFor(session, setting, change.value));
       const readBack = await backend.apply(session, setting, change.value);
       applied.push(`${setting.name}: ${setting.value} → ${readBack}`);
     }

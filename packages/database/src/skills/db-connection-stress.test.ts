@@ -11,7 +11,7 @@ async function chaosConnections(db: TestDatabase, journal: Journal, experimentId
     const rows = await db.execute("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [`chaos-${experimentId}`]);
     return Number(rows[0]?.n);
   }
-  const ids = journal.steps(experimentId).flatMap((step) => (step.undo as { serverIds: number[] }).serverIds);
+  const ids = (await journal.steps(experimentId)).flatMap((step) => (step.undo as { serverIds: number[] }).serverIds);
   if (ids.length === 0) return 0;
   const rows = await db.execute(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID IN (${ids.map(Number).join(", ")})`);
   return Number(rows[0]?.n);
@@ -51,7 +51,7 @@ describe.each(kinds)("%s", (kind) => {
     expect(report.rollback.done).toBe(report.rollback.steps);
     expect(await chaosConnections(db, journal, experimentId)).toBe(0);
     expect(await databaseState(db.url, kind)).toEqual(before);
-    journal.close();
+    await journal.close();
   });
 
   it("db.connection_stress caps a fraction at what the server can spare", async () => {
@@ -80,8 +80,8 @@ describe.each(kinds)("%s", (kind) => {
         skills: [{ skill_name: "db.connection_stress", params: { connections: 5000 } }],
       }),
     ).rejects.toThrow(/db\.connection_stress: connections: 5000 is more than the server can spare: at most \d+ \(max_connections/);
-    expect(journal.unfinishedExperiments()).toEqual([]);
+    expect(await journal.unfinishedExperiments()).toEqual([]);
     expect(await databaseState(db.url, kind)).toEqual(before);
-    journal.close();
+    await journal.close();
   });
 });

@@ -158,7 +158,7 @@ export const dbUpdateLoad = defineSkill<Params, DatabaseSession, UpdateUndo | Co
     };
     if (session.dialect.kind === "mysql" && params.compensate?.length && tables.length > 0) {
       const schemas = [...new Set(tables.map((plan) => plan.table.schema))];
-      journal.record({ dropRestoreMarkers: schemas.map((schema) => restoreMarkerTable(schema, experimentId)) });
+      await journal.record({ dropRestoreMarkers: schemas.map((schema) => restoreMarkerTable(schema, experimentId)) });
     }
     const skippedNote = details.skipped.length ? `; skipped ${details.skipped.join("; ")}` : "";
     if (!params.sustain) {

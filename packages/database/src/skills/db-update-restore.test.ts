@@ -280,7 +280,7 @@ describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation af
     const skill = databaseSkills.find((candidate) => candidate.name === "db.update_load") as (typeof databaseSkills)[number];
     const result = await withDatabaseSession(db.url, kind, (session) =>
       skill.rollback(
-        { experimentId: "test", session, runtime: new Map(), log: new EventBus().logger(), saveCheckpoint: () => undefined },
+        { experimentId: "test", session, runtime: new Map(), log: new EventBus().logger(), saveCheckpoint: async () => undefined },
         undo,
       ),
     );
@@ -331,7 +331,7 @@ describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation in
       for (const step of steps)
         done.push(
           await skill.rollback(
-            { experimentId: "test", session, runtime, log: new EventBus().logger(), saveCheckpoint: () => undefined },
+            { experimentId: "test", session, runtime, log: new EventBus().logger(), saveCheckpoint: async () => undefined },
             step,
           ),
         );
@@ -383,7 +383,7 @@ describe.each(["postgres", "mysql"] as const)("%s db.update_load compensation wi
             runtime: new Map([["db.update_load committed batches", new Set([batch])]]),
             log: new EventBus().logger(),
             checkpoint,
-            saveCheckpoint: (value) => saved.push(value),
+            saveCheckpoint: async (value) => void saved.push(value),
           },
           undo,
         ),

@@ -37,7 +37,7 @@ async function injectAndCrash(db: TestDatabase, skill: AnySkill, input: Record<s
   const result = await skill.inject({
     ...base,
     plan: plan ?? { targets: [], summary: "" },
-    journal: { record: (undo: JsonValue) => undos.push(undo as HeldConnectionsUndo) },
+    journal: { record: async (undo: JsonValue) => undos.push(undo as HeldConnectionsUndo) },
     signal: new AbortController().signal,
     holdEnded: hold.signal,
     runtime,
@@ -71,7 +71,7 @@ async function recover(db: TestDatabase, skill: AnySkill, undos: HeldConnections
     for (const undo of [...undos].reverse()) {
       results.push(
         await skill.rollback(
-          { experimentId: "recover", session, runtime: new Map(), log: new EventBus().logger(), saveCheckpoint: () => undefined },
+          { experimentId: "recover", session, runtime: new Map(), log: new EventBus().logger(), saveCheckpoint: async () => undefined },
           undo,
         ),
       );

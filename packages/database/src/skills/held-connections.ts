@@ -132,7 +132,7 @@ export async function openHeldConnections(session: DatabaseSession, count: numbe
   const opened: SqlConnection[] = [];
   runtime.set(handles, opened);
   const base: HeldConnectionsUndo = { tag: session.connectionTag, handles, serverIds: [], serverStartedAt: 0, user: "" };
-  if (session.dialect.kind === "postgres") journal.record(base);
+  if (session.dialect.kind === "postgres") await journal.record(base);
   else Object.assign(base, await mysqlIdentity(session));
 
   const parallel = options.parallel ?? 16;
@@ -143,7 +143,7 @@ export async function openHeldConnections(session: DatabaseSession, count: numbe
     const batch = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
     opened.push(...batch);
     if (session.dialect.kind === "mysql" && batch.length > 0) {
-      journal.record({ ...base, serverIds: batch.map((connection) => connection.serverId) });
+      await journal.record({ ...base, serverIds: batch.map((connection) => connection.serverId) });
     }
     for (const connection of batch) await options.setup?.(connection);
     const failure = results.find((result) => result.status === "rejected");

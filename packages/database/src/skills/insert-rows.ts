@@ -56,7 +56,12 @@ export async function insertBatch(
     dialect.kind === "mysql" ? `${rowFingerprint(dialect, table.columns)} AS fp` : `${rowHash(dialect, table.columns)}::text AS hash`
   }`;
   /** Journals the batch's undo (before COMMIT, as every caller does) and returns it. */
-  const journaled = (stored: StoredRows, transaction?: string, triggers: TriggerCapture = { owned: [], listed: {} }): InsertUndo => {
+  // Durable before the COMMIT that makes the rows visible: callers return it awaited inside the transaction.
+  const journaled = async (
+    stored: StoredRows,
+    transaction?: string,
+    triggers: TriggerCapture = { owned: [], listed: {} },
+  ): Promise<InsertUndo> => {
     const undo: InsertUndo = {
       table: table.qualifiedName,
       keyColumns: keyColumns.map((column) => column.name),
@@ -66,7 +71,7 @@ export async function insertBatch(
       triggerWrites: triggers.listed,
       ...(triggers.owned.length ? { triggerRows: triggers.owned.map((rows) => ({ ...rows, transaction })) } : {}),
     };
-    journal.record(undo);
+    await journal.record(undo);
     crashPoint("insert-commit");
     return undo;
   };
@@ -132,7 +137,7 @@ export async function insertBatch(
         stored = storedRows(table, keyColumns.length, list.length, inserted);
       }
       const { rows: transaction } = await executor.query<{ id: string }>("SELECT txid_current()::text AS id");
-      return journaled(stored, transaction[0]?.id, await captureTriggerWrites(executor, session, table, before));
+      return await journaled(stored, transaction[0]?.id, await captureTriggerWrites(executor, session, table, before));
     });
   }
 
@@ -143,13 +148,13 @@ export async function insertBatch(
   if (ownKeys) {
     return session.client.transaction(async (executor) => {
       await executor.query(`${insert}${list.map(() => values).join(", ")}`, params);
-      return journaled(await readBack(executor, list.length));
+      return await journaled(await readBack(executor, list.length));
     });
   }
   if (schema.supportsReturning) {
     return session.client.transaction(async (executor) => {
       const { rows: inserted } = await executor.query(`${insert}${list.map(() => values).join(", ")} RETURNING ${returned}`, params);
-      return journaled(storedRows(table, keyColumns.length, list.length, inserted));
+      return await journaled(storedRows(table, keyColumns.length, list.length, inserted));
     });
   }
 
@@ -163,7 +168,7 @@ export async function insertBatch(
       `SELECT ${returned} FROM ${dialect.table(table)} WHERE ${condition.sql}`,
       condition.params,
     );
-    return journaled(storedRows(table, keyColumns.length, list.length, stored));
+    return await journaled(storedRows(table, keyColumns.length, list.length, stored));
   });
 }
 

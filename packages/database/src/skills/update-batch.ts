@@ -74,7 +74,7 @@ export async function updateBatch(
   session: DatabaseSession,
   plan: TableUpdatePlan,
   keys: string[][],
-  record: (step: UpdateUndo | CommitMarker) => number,
+  record: (step: UpdateUndo | CommitMarker) => Promise<number>,
   committed: Set<string>,
 ): Promise<BatchResult> {
   const { dialect } = session;
@@ -103,7 +103,7 @@ export async function updateBatch(
         dialect.kind === "postgres"
           ? String((await executor.query<{ id: string }>("SELECT pg_current_xact_id()::text AS id")).rows[0]?.id)
           : undefined;
-      record({
+      await record({
         batch,
         ...(transaction ? { transaction } : {}),
         table: table.qualifiedName,
@@ -119,6 +119,6 @@ export async function updateBatch(
   });
   committed.add(batch);
   if (result.journaled && plan.compensate.length > 0 && dialect.kind === "mysql")
-    record({ committedBatch: batch, table: table.qualifiedName });
+    await record({ committedBatch: batch, table: table.qualifiedName });
   return { written: result.written, changed: result.changed };
 }

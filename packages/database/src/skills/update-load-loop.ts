@@ -12,7 +12,7 @@ export interface UpdateLoadOptions {
   batchSize: number;
   /** Rows per second across all tables; undefined: as fast as the server allows. */
   rate?: number;
-  record: (step: UpdateUndo | CommitMarker) => number;
+  record: (step: UpdateUndo | CommitMarker) => Promise<number>;
   /** Batch ids that committed, shared with rollback in this process. */
   committed: Set<string>;
   progress(done: number, total: number, note?: string): void;

@@ -28,7 +28,7 @@ export interface RestoreContext {
   experimentId: string;
   log: Logger;
   checkpoint?: JsonValue;
-  saveCheckpoint(checkpoint: JsonValue): void;
+  saveCheckpoint(checkpoint: JsonValue): Promise<void>;
 }
 
 /**
@@ -75,15 +75,15 @@ export async function restoreRows(
   context: RestoreContext,
 ): Promise<RollbackResult> {
   const checkpoint: RestoreCheckpoint = { ...((context.checkpoint ?? {}) as RestoreCheckpoint) };
-  const save = (more: RestoreCheckpoint) => {
+  const save = async (more: RestoreCheckpoint) => {
     Object.assign(checkpoint, more);
-    context.saveCheckpoint({ ...checkpoint });
+    await context.saveCheckpoint({ ...checkpoint });
   };
   const committed = checkpoint.batchCommitted ? true : await batchCommitted(session, undo, committedBatches);
   // The journal is written before COMMIT: a batch that never committed changed nothing.
   if (committed === false) return { summary: `${undo.table}: chaos's batch never committed; nothing to restore` };
   if (committed === true && undo.compensate?.length && session.dialect.kind === "mysql" && !checkpoint.batchCommitted)
-    save({ batchCommitted: true });
+    await save({ batchCommitted: true });
   const earlier = await earlierRestore(session, undo, checkpoint);
   if (earlier) return earlier;
   // Read afresh (once per rollback, not per step): the application may have renamed or dropped columns during the hold.
@@ -183,17 +183,17 @@ async function markerTableFor(session: DatabaseSession, table: Table, context: R
 async function journalBeforeCommit(
   executor: SqlExecutor,
   session: DatabaseSession,
-  save: (more: RestoreCheckpoint) => void,
+  save: (more: RestoreCheckpoint) => Promise<void>,
   markerTable: string | undefined,
 ): Promise<void> {
   if (session.dialect.kind === "postgres") {
     const { rows } = await executor.query<{ id: string }>("SELECT pg_current_xact_id()::text AS id");
-    save({ restoreTransaction: String(rows[0]?.id) });
+    await save({ restoreTransaction: String(rows[0]?.id) });
     return;
   }
   if (!markerTable) return;
   const marker = randomUUID();
-  save({ restoreMarker: marker, markerTable });
+  await save({ restoreMarker: marker, markerTable });
   await writeRestoreMarker(executor, markerTable, marker);
 }
 

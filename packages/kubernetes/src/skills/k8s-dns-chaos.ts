@@ -123,7 +123,7 @@ export const k8sDnsChaos = defineSkill<Params, KubernetesSession, DnsChaosUndo>(
     if (context.params.mode === "block") {
       const { namespace } = context.plan.details as { namespace: string };
       const undo: DnsChaosUndo = { mode: "block", namespace, policy: policyName("dns", context.experimentId) };
-      context.journal.record(undo);
+      await context.journal.record(undo);
       await createPolicy(context.session, context.experimentId, undo, {
         podSelector: { matchLabels: context.params.pod_selector ?? {} },
         policyTypes: ["Egress"],
@@ -136,7 +136,7 @@ export const k8sDnsChaos = defineSkill<Params, KubernetesSession, DnsChaosUndo>(
     const answer: DnsAnswer =
       context.params.answer === "nxdomain" ? { kind: "nxdomain" } : { kind: "address", address: context.params.answer };
     const injected = corruptCorefile(original, context.experimentId, context.params.names ?? [], answer);
-    context.journal.record({ mode: "corrupt", original, injected });
+    await context.journal.record({ mode: "corrupt", original, injected });
     try {
       // Guarded by the resourceVersion just read: a Corefile changed in between is not overwritten (409).
       await context.session.clients.core.replaceNamespacedConfigMap({

@@ -46,7 +46,7 @@ export const k8sNetworkChaos = defineSkill<Params, KubernetesSession, PolicyUndo
     const { namespace } = context.plan.details as { namespace: string };
     const direction = context.params.direction;
     const undo: PolicyUndo = { namespace, policy: policyName("deny", context.experimentId) };
-    context.journal.record(undo);
+    await context.journal.record(undo);
     const policyTypes = direction === "both" ? ["Ingress", "Egress"] : direction === "ingress" ? ["Ingress"] : ["Egress"];
     // No ingress or egress rules with these policy types: nothing is allowed.
     await createPolicy(context.session, context.experimentId, undo, {

@@ -70,7 +70,7 @@ export const k8sNetworkPartition = defineSkill<Params, KubernetesSession, Policy
     const created: string[] = [];
     for (const [own, other] of sides) {
       const undo: PolicyUndo = { namespace, policy: policyName("partition", context.experimentId) };
-      context.journal.record(undo);
+      await context.journal.record(undo);
       const peers = everythingBut(namespace, other);
       await createPolicy(context.session, context.experimentId, undo, {
         podSelector: { matchLabels: own },

@@ -72,7 +72,7 @@ export const k8sNodeDrain = defineSkill<Params, KubernetesSession, NodeDrainUndo
   async inject(context) {
     const { node, cordon_only: cordonOnly } = context.params;
     const { core } = context.session.clients;
-    context.journal.record({ node });
+    await context.journal.record({ node });
     await cordonNode(context.session, node, context.experimentId);
     if (cordonOnly) return { summary: `cordoned node ${node}` };
     const deadline = Date.now() + (parseDuration(context.params.eviction_timeout) ?? 120_000);

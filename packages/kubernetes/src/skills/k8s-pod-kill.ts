@@ -74,7 +74,7 @@ async function eligiblePods(session: KubernetesSession, parameters: Params, name
 }
 
 async function killOne(
-  context: { session: KubernetesSession; params: Params; journal: { record(undo: JsonValue): number } },
+  context: { session: KubernetesSession; params: Params; journal: { record(undo: JsonValue): Promise<number> } },
   namespace: string,
   victim: Victim,
 ): Promise<boolean> {
@@ -86,7 +86,7 @@ async function killOne(
     deletedAt: new Date().toISOString(),
     recoveryTimeoutMs: parseDuration(context.params.recovery_timeout) ?? 300_000,
   };
-  context.journal.record(undo);
+  await context.journal.record(undo);
   try {
     // The uid precondition: a pod recreated under the same name (StatefulSet) since planning is not the one chosen.
     await context.session.clients.core.deleteNamespacedPod({ name: victim.pod, namespace, body: { preconditions: { uid: victim.uid } } });

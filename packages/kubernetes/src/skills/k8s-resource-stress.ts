@@ -64,7 +64,7 @@ export const k8sResourceStress = defineSkill<Params, KubernetesSession, Resource
       namespace,
       pod: `chaos-stress-${context.experimentId.replace(/[^a-z0-9]/g, "").slice(-12)}-${randomBytes(3).toString("hex")}`,
     };
-    context.journal.record(undo);
+    await context.journal.record(undo);
     // stress-ng holds 90% of the limit: its own process needs room too, and the point is pressure, not an OOM kill.
     const memoryArgs = parameters.memory
       ? ["--vm", "1", "--vm-bytes", String(Math.floor(quantityBytes(parameters.memory) * 0.9)), "--vm-keep"]

@@ -89,7 +89,7 @@ export async function journalAndArm<Params, Undo extends HostUndo>(
   undo: Undo,
   undoScript: string,
 ): Promise<void> {
-  context.journal.record(undo);
+  await context.journal.record(undo);
   const { dead_man_switch: deadMan } = context.session.config;
   const fireInMs = deadMan.enabled ? context.durationMs + graceMs(context.session) : undefined;
   await armDeadMan(context.session.host(undo.host), context.experimentId, undo.deadManKey, undoScript, fireInMs);

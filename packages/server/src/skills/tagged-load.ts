@@ -50,7 +50,7 @@ export async function startTaggedLoad<Params>(
   const before: LoadUndo = { ...extra, host: hostKey, deadManKey, tag, what, process: null, files };
   await journalAndArm(context, before, undoScript(before));
   const started = await startDetached(host, context.experimentId, tag, argv(tag));
-  context.journal.record({ ...before, process: { ...started } });
+  await context.journal.record({ ...before, process: { ...started } });
   return started;
 }
 
