@@ -9,5 +9,5 @@ export { type PlanExperimentOptions, type PlanOutcome, planExperiment } from "./
 export { type PlanFileInput, renderPlanFile } from "./plan-file.js";
 export type { PlannerProgress } from "./planner-progress.js";
 export { type AcceptedPlan, createPlannerTools, type DryRun, type PlannedExperiment } from "./planner-tools.js";
-export { extractPromptTargets, type PromptTarget, savedPromptTarget } from "./prompt-targets.js";
+export { extractPromptTargets, kubeconfigTarget, type PromptTarget, savedPromptTarget } from "./prompt-targets.js";
 export { untrustedData } from "./untrusted-data.js";

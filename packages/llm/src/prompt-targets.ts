@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { TargetAliases } from "@chaos-agents/core";
 
 /** A connection URL written in the goal itself, made a target the model knows only by alias. */
@@ -47,4 +49,46 @@ export function savedPromptTarget(target: PromptTarget, entry: TargetAliases[str
   const url = new URL(target.url);
   const withReference = target.url.replace(`:${url.password}@`, `:\${${target.passwordVariable}}@`);
   return { ...entry, target_config: { ...entry.target_config, connection_url: withReference } };
+}
+
+// "namespace staging" and "the staging namespace"; the name may not be a little word of the sentence.
+const namespaceThenName = /\bnamespace\s+([a-z0-9][-a-z0-9]*)/gi;
+const nameThenNamespace = /\b(?:the|a|our|its)\s+([a-z0-9][-a-z0-9]*)\s+namespace\b/gi;
+const notNames = new Set([
+  "the",
+  "a",
+  "an",
+  "this",
+  "that",
+  "each",
+  "every",
+  "any",
+  "our",
+  "my",
+  "its",
+  "in",
+  "from",
+  "to",
+  "of",
+  "on",
+  "and",
+  "with",
+  "between",
+  "namespace",
+]);
+
+/**
+ * Without a config, the cluster that KUBECONFIG (or ~/.kube/config) points at is a target too,
+ * `cluster`, in the namespace the goal names ("pods in the staging namespace"), else the
+ * kubeconfig's default. Nothing of the kubeconfig enters the plan: recover reads it again.
+ */
+export function kubeconfigTarget(goal: string, env: NodeJS.ProcessEnv, homeDirectory: string): TargetAliases {
+  const path = (env.KUBECONFIG ?? "").split(":").find(Boolean) ?? join(homeDirectory, ".kube", "config");
+  if (!existsSync(path)) return {};
+  const namespaces = [...goal.matchAll(namespaceThenName), ...goal.matchAll(nameThenNamespace)]
+    .sort((left, right) => (left.index ?? 0) - (right.index ?? 0))
+    .map((match) => (match[1] ?? "").toLowerCase())
+    .filter((name) => !notNames.has(name));
+  const namespace = namespaces.length > 1 ? [...new Set(namespaces)] : namespaces[0];
+  return { cluster: { target: "kubernetes", target_config: namespace ? { namespace } : {} } };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import {
   ChaosError,
   EventBus,
@@ -18,6 +19,7 @@ import {
   createLanguageModel,
   type DryRun,
   extractPromptTargets,
+  kubeconfigTarget,
   type PlanOutcome,
   type ProviderName,
   planExperiment,
@@ -82,10 +84,12 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
   }
 
   const fromGoal = extractPromptTargets(goal);
-  const targets: TargetAliases = { ...(config?.targets ?? {}), ...fromGoal.aliases };
+  // Without a config, what the goal names and the cluster of KUBECONFIG; a config's targets are the whole list.
+  const fromCluster = config ? {} : kubeconfigTarget(fromGoal.goal, io.env, homedir());
+  const targets: TargetAliases = { ...(config?.targets ?? {}), ...fromCluster, ...fromGoal.aliases };
   if (Object.keys(targets).length === 0) {
     throw new ChaosError(
-      "no target to plan against: name targets in a config's targets: section (--config), or write a connection URL in the goal",
+      "no target to plan against: name targets in a config's targets: section (--config), write a connection URL in the goal, or set KUBECONFIG",
       { exitCode: ExitCode.invalidConfig },
     );
   }
@@ -129,9 +133,13 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
   });
 
   const promptTarget = fromGoal.targets.find((target) => target.alias === outcome.alias);
+  // A prompt URL's password becomes a ${VARIABLE}; a config's entry is copied as written; the
+  // kubeconfig's cluster holds no secret (recover reads the kubeconfig again).
   const targetEntry = promptTarget
     ? savedPromptTarget(promptTarget, targets[outcome.alias]!)
-    : rawTargetEntry(options.config!, outcome.alias);
+    : options.config
+      ? rawTargetEntry(options.config, outcome.alias)
+      : targets[outcome.alias];
   const planFile = renderPlanFile({
     goal: fromGoal.goal,
     model: modelName,
