@@ -53,6 +53,8 @@ describe("connecting", () => {
   it("reads the kubeconfig named in target_config, or KUBECONFIG, and sends its token", async () => {
     const session = await connect({ kubeconfig, namespace: "staging" });
     expect(session.identity).toBe(`k8s://sim@${server.url.replace("https://", "")}/staging`);
+    // The engine's identity (journal, refusals, the daemon's one-run-per-target) names the same cluster, without connecting.
+    expect(createKubernetesTarget().identify({ kubeconfig, namespace: "staging", protected_namespaces: [] })).toBe(session.identity);
     await session.close();
     const previous = process.env.KUBECONFIG;
     process.env.KUBECONFIG = kubeconfig;

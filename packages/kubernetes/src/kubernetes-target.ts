@@ -1,4 +1,5 @@
 import { ConnectionError, type Target } from "@chaos-agents/core";
+import { clusterIdentity } from "./cluster-identity.js";
 import { discoverCluster } from "./discovery/discover-cluster.js";
 import { describeApiError } from "./kubernetes-api-errors.js";
 import type { CredentialOptions } from "./kubernetes-client.js";
@@ -6,17 +7,13 @@ import { configuredNamespaces, type KubernetesConfig, kubernetesConfigSchema, pr
 import type { KubernetesSession } from "./kubernetes-session.js";
 import { sweepCluster } from "./sweep.js";
 
-function identify(config: KubernetesConfig): string {
-  return `k8s://${config.context ?? "current-context"}/${configuredNamespaces(config).join(",")}`;
-}
-
 /** The Kubernetes agent: one cluster through a kubeconfig context (or in-cluster credentials), some of its namespaces. */
 export function createKubernetesTarget(options: CredentialOptions = {}): Target<KubernetesConfig, KubernetesSession> {
   return {
     kind: "kubernetes",
     configSchema: kubernetesConfigSchema,
     // Parsed again here: the engine may hand over the config as written (parsing parsed output is a no-op).
-    identify: (config) => identify(kubernetesConfigSchema.parse(config)),
+    identify: (config) => clusterIdentity(kubernetesConfigSchema.parse(config)),
     async connect(rawConfig, context) {
       const config = kubernetesConfigSchema.parse(rawConfig);
       // The client (and its HTTP stack) loads here, not with the package: `chaos validate` never needs it.
