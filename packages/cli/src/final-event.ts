@@ -14,9 +14,6 @@ export function wantsJsonOutput(argv: string[]): boolean {
   return false;
 }
 
-/** What a command adds to its final event (`io.result`): structured facts in place of its text. */
-export type ResultDetails = Record<string, unknown>;
-
 export interface JsonCommandOutput {
   /** The io to give the command: stdout passes JSON lines through and keeps other text for the final event. */
   io: CommandIo;
@@ -32,7 +29,8 @@ export interface JsonCommandOutput {
 export function jsonCommandOutput(io: CommandIo): JsonCommandOutput {
   const text: string[] = [];
   let pending = "";
-  const details: ResultDetails = {};
+  // What the command adds through `io.result`: structured facts beside its text.
+  const details: Record<string, unknown> = {};
   const take = (line: string) => {
     if (isJsonObject(line)) io.stdout.write(`${line}\n`);
     else text.push(line);
