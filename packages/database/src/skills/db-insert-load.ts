@@ -37,12 +37,12 @@ const parentChoices = 1000;
 /**
  * Batches inserted at once, each on its own pooled connection. A second batch in flight hides
  * each batch's fixed costs (round trips, the first chunk made before the server has work, the
- * journal write): about +15% at the default 2,000 rows. From 10,000 rows those costs are noise,
- * and two backends appending to the same index only contend for its right edge (-7% at 50,000).
+ * journal write): about +15% at the default 2,000 rows. At 50,000 rows it overlaps one batch's
+ * proof (the content-hash aggregate over the rows just copied) with the next batch's COPY:
+ * +12% on `npm run bench:db`'s insert, more than two backends lose contending for the index's
+ * right edge.
  */
-function batchesInFlight(batchSize: number): number {
-  return batchSize < 10_000 ? 2 : 1;
-}
+const batchesInFlight = 2;
 
 /** How many times a batch is made again after it broke a constraint (a CHECK chaos could not read, a unique clash). */
 const attemptsPerBatch = 4;
@@ -113,7 +113,7 @@ export const dbInsertLoad = defineSkill<Params, DatabaseSession, InsertUndo>({
       let done = 0;
       let givenUp: string | undefined;
       await boundedConcurrency(
-        batchesInFlight(params.batch_size),
+        batchesInFlight,
         () => planned < params.rows_per_table && !signal.aborted && !givenUp,
         async () => {
           const size = Math.min(params.batch_size, params.rows_per_table - planned);

@@ -80,10 +80,13 @@ export function ephemeralMargin(rangeSize: number): number {
   return Math.max(16, Math.ceil(rangeSize * 0.05));
 }
 
-/** The most connections the ephemeral variant may hold: the ports neither in use nor in the margin. */
-export function ephemeralCap(low: number, high: number, inUse: number): number {
+/**
+ * The most connections the ephemeral variant may hold: the ports of the range that are neither
+ * reserved (ip_local_reserved_ports: the kernel never hands them out), in use, nor in the margin.
+ */
+export function ephemeralCap(low: number, high: number, inUse: number, reserved: number): number {
   const size = high - low + 1;
-  return Math.max(0, size - inUse - ephemeralMargin(size));
+  return Math.max(0, size - reserved - inUse - ephemeralMargin(size));
 }
 
 /** A bash holder: opens up to `connections` sockets with /dev/tcp, writes how many it got, then holds them. */
@@ -169,7 +172,7 @@ export const serverPortSaturation = defineSkill<Params, ServerSession, PortSatur
   name,
   target: "server",
   description:
-    "Hold `connections` TCP connections open to a listening `port` (exhausting its accept queue or worker slots), or to an outbound `ephemeral: {host, port}` destination, using up the host's free ephemeral ports (ip_local_port_range minus those in use, always leaving 5% / at least 16 free; needs perl). Rollback closes them and checks the ports are free again.",
+    "Hold `connections` TCP connections open to a listening `port` (exhausting its accept queue or worker slots), or to an outbound `ephemeral: {host, port}` destination, using up the host's free ephemeral ports (ip_local_port_range minus those in use or reserved, always leaving 5% / at least 16 free; needs perl). Rollback closes them and checks the ports are free again.",
   params,
   reversible: true,
   async plan({ params: parameters, inventory, session }): Promise<SkillPlan> {
@@ -182,29 +185,31 @@ export const serverPortSaturation = defineSkill<Params, ServerSession, PortSatur
         if (!tools.includes("perl")) refuse(name, `${key} has no perl, which holds the ephemeral connections (with SO_LINGER 0)`);
         if (!tools.includes("ss")) refuse(name, `${key} has no ss (iproute2), which counts the ephemeral ports in use`);
         // cat, not `read <`: dash reads byte by byte, and a sysctl file read at an offset past 0 returns nothing (dash saw "4").
-        // Every TCP socket whose local port is in the range counts as in use, whatever its state or destination.
+        // Every TCP socket whose local port is in the range counts as in use, whatever its state or destination;
+        // a reserved port counts as reserved only (a program may still bind one explicitly).
         const output = await runSkillScript(
           name,
           host.connection,
           "reading the ephemeral port range",
           `set -- $(cat /proc/sys/net/ipv4/ip_local_port_range)
 echo "$1 $2"
-ss -Htan | awk -v low="$1" -v high="$2" '{ count = split($4, parts, ":"); port = parts[count] + 0; if (port >= low && port <= high && !(port in seen)) { seen[port] = 1; used++ } } END { print used + 0 }'`,
+ss -Htan | awk -v low="$1" -v high="$2" -v reserved="$(cat /proc/sys/net/ipv4/ip_local_reserved_ports 2>/dev/null)" '
+BEGIN { count = split(reserved, lists, ","); for (i = 1; i <= count; i++) { if (split(lists[i], ends, "-") < 2) ends[2] = ends[1]; for (port = ends[1] + 0; port <= ends[2] + 0; port++) if (port >= low && port <= high) kept[port] = 1 } }
+{ count = split($4, parts, ":"); port = parts[count] + 0; if (port >= low && port <= high && !(port in kept) && !(port in seen)) { seen[port] = 1; used++ } }
+END { for (port in kept) held++; print used + 0, held + 0 }'`,
         );
-        const [low = 0, high = 0, inUse = 0] = output.trim().split(/\s+/).map(Number);
+        const [low = 0, high = 0, inUse = 0, reserved = 0] = output.trim().split(/\s+/).map(Number);
         if (!(low > 0 && high >= low)) refuse(name, `${key}: cannot read /proc/sys/net/ipv4/ip_local_port_range (got "${output.trim()}")`);
-        const cap = ephemeralCap(low, high, inUse);
+        const cap = ephemeralCap(low, high, inUse, reserved);
         const range = `${low}-${high}`;
         const margin = ephemeralMargin(high - low + 1);
+        const taken = `${inUse} in use${reserved ? `, ${reserved} reserved` : ""}`;
         if (cap === 0)
-          refuse(
-            name,
-            `${key}: ephemeral range ${range} has ${inUse} ports in use, leaving none to hold beyond the ${margin} always kept free`,
-          );
+          refuse(name, `${key}: ephemeral range ${range} has ${taken}, leaving none to hold beyond the ${margin} always kept free`);
         if (parameters.connections !== undefined && parameters.connections > cap) {
           refuse(
             name,
-            `${key}: ${parameters.connections} connections would leave fewer than ${margin} ephemeral ports free (range ${range}, ${inUse} in use); at most ${cap}`,
+            `${key}: ${parameters.connections} connections would leave fewer than ${margin} ephemeral ports free (range ${range}, ${taken}); at most ${cap}`,
           );
         }
         return { host: key, connections: parameters.connections ?? cap, range };

@@ -267,6 +267,34 @@ describe("server skills over SSH", () => {
       expect(sockets()).toEqual(before);
       expect(readdirSync(workDir)).toEqual([]);
     });
+
+    it("leaves the margin free when part of the range is reserved (ip_local_reserved_ports)", async () => {
+      const reservedBefore = onHost("sysctl", ["-n", "net.ipv4.ip_local_reserved_ports"]).trim();
+      // 50 ports of the 200 the kernel will not hand out: counted as free, they would be the margin.
+      onHost("sysctl", ["-qw", "net.ipv4.ip_local_reserved_ports=40100-40149"]);
+      try {
+        const [free, ...freeError] = probe().split(" ");
+        expect(freeError.join(" ")).toMatch(/Cannot assign requested address/);
+        expect(Number(free)).toBeLessThanOrEqual(150);
+        const { report, seen } = await runAndWatch(
+          experiment("server.port_saturation", { ephemeral: { host: "127.0.0.1", port: listenerPort } }, { duration: "2s" }),
+          () => {
+            collectExperimentIds(workDir, experimentIds);
+            const held = sockets().filter((line) => line.startsWith("ESTAB") && line.endsWith(`127.0.0.1:${listenerPort}`)).length;
+            return held >= Number(free) - margin ? { held, probe: probe() } : undefined;
+          },
+        );
+        expect(report.skills[0]?.error).toBeUndefined();
+        expect(report.status).toBe("succeeded");
+        expect(seen?.held).toBe(Number(free) - margin);
+        expect(Number((seen?.probe ?? "").split(" ")[0])).toBe(margin);
+        expect(probe()).toBe(`${free} ${freeError.join(" ")}`);
+        expect(chaosProcessesOf(experimentIds)).toEqual([]);
+      } finally {
+        onHost("sysctl", ["-qw", `net.ipv4.ip_local_reserved_ports=${reservedBefore}`]);
+      }
+      expect(onHost("sysctl", ["-n", "net.ipv4.ip_local_reserved_ports"]).trim()).toBe(reservedBefore);
+    });
   });
 
   it("disk_fill and cpu_stress over SSH, through sudo, leave nothing behind", async () => {
