@@ -191,4 +191,31 @@ describe("ssh transport (real OpenSSH server)", () => {
     await connection.close();
     await expect(createLocalConnection().exec(["sleep", "5"], { timeoutMs: 300 })).rejects.toThrow(/timed out/);
   });
+
+  // Closing an SSH channel signals nothing: without the kill, the command (and the fault it was
+  // injecting) would go on after chaos gave up on it, and after its rollback.
+  it.each([false, true])("kills what a timed-out command left running on the host (sudo: %s)", async (sudo) => {
+    const tag = `chaos-timeout-${process.pid}-${sudo}`;
+    const running = () =>
+      execFileSync("ps", ["-eo", "args"])
+        .toString()
+        .split("\n")
+        .filter((line) => line.includes(tag));
+    const connection = createSshConnection(options({ sudo }));
+    try {
+      // A child and a grandchild, as an injection script has: every one of them must go.
+      const error = await connection
+        .exec({ script: `sh -c 'sleep 30; echo ${tag}' & sleep 31; echo ${tag}` }, { timeoutMs: 500 })
+        .catch((failure: Error) => failure);
+      expect(String(error)).toMatch(
+        /timed out after 500 ms \(killed the [1-9]\d* process\(es\) left of its process group \d+ on the host\)/,
+      );
+      expect(running()).toEqual([]);
+      // The connection still works, and a command that finishes in time shows no trace of the group it names.
+      expect(await connection.exec(["sh", "-c", "echo out; echo err >&2"])).toEqual({ stdout: "out\n", stderr: "err\n", exitCode: 0 });
+    } finally {
+      await connection.close();
+      for (const line of running()) warnings.push(`left running: ${line}`);
+    }
+  });
 });

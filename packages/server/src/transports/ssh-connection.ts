@@ -15,6 +15,7 @@ import {
   readKnownHosts,
   verifyHostKey,
 } from "./known-hosts.js";
+import { killProcessGroupCommand, reportingProcessGroup, takeProcessGroup } from "./remote-process-group.js";
 
 export type SshAuth =
   | { type: "key"; private_key_path: string; passphrase?: string }
@@ -72,12 +73,13 @@ export function createSshConnection(options: SshConnectionOptions): HostConnecti
   };
 
   const exec = async (command: readonly string[] | { script: string }, execOptions: ExecOptions = {}): Promise<ExecResult> => {
-    const text = buildCommand(command, execOptions.sudo ?? options.sudo);
+    const sudo = execOptions.sudo ?? options.sudo;
+    const text = buildCommand(command, sudo);
     // A channel that could not even open means the command never ran: one fresh connection may retry it.
     for (let attempt = 1; ; attempt++) {
       const current = await connect();
       try {
-        return await runOnChannel(current, text, execOptions);
+        return await runOnChannel(current, text, execOptions, sudo);
       } catch (error) {
         if (!(error instanceof ChannelOpenError) || attempt >= 2) throw error;
         if (client === current) client = undefined;
@@ -176,24 +178,28 @@ function applyAuth(config: ssh2.ConnectConfig, auth: SshAuth): void {
   }
 }
 
-function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions): Promise<ExecResult> {
+function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions, sudo: boolean): Promise<ExecResult> {
   const timeoutMs = options.timeoutMs ?? defaultExecTimeoutMs;
   return new Promise((resolve, reject) => {
     let channel: ssh2.ClientChannel | undefined;
-    const timer = setTimeout(() => {
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(async () => {
+      timedOut = true;
+      // Killed before the channel closes, so nothing the command started outlives the timeout.
+      const killed = await killGroupOf(client, Buffer.concat(stderr).toString(), sudo);
       channel?.close();
-      reject(new Error(`command timed out after ${timeoutMs} ms: ${text.slice(0, 120)}`));
+      reject(new Error(`command timed out after ${timeoutMs} ms (${killed}): ${text.slice(0, 120)}`));
     }, timeoutMs);
     try {
-      client.exec(text, (error, stream) => {
+      client.exec(reportingProcessGroup(text), (error, stream) => {
         if (error) {
           clearTimeout(timer);
           reject(new ChannelOpenError(error.message));
           return;
         }
         channel = stream;
-        const stdout: Buffer[] = [];
-        const stderr: Buffer[] = [];
         let exitCode: number | null = null;
         stream.on("data", (chunk: Buffer) => stdout.push(chunk));
         stream.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
@@ -202,11 +208,14 @@ function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions): 
         });
         stream.on("close", () => {
           clearTimeout(timer);
-          resolve({ stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString(), exitCode });
+          // Killed by its timeout: the timeout's error is the answer, not the exit of a killed command.
+          if (timedOut) return;
+          const { rest } = takeProcessGroup(Buffer.concat(stderr).toString());
+          resolve({ stdout: Buffer.concat(stdout).toString(), stderr: rest, exitCode });
         });
         stream.on("error", (streamError: Error) => {
           clearTimeout(timer);
-          reject(streamError);
+          if (!timedOut) reject(streamError);
         });
         stream.end(options.stdin ?? "");
       });
@@ -216,4 +225,18 @@ function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions): 
       reject(new ChannelOpenError((error as Error).message));
     }
   });
+}
+
+/** Kills the process group a timed-out command named on stderr; says what became of its processes. */
+async function killGroupOf(client: ssh2.Client, stderr: string, sudo: boolean): Promise<string> {
+  const { group } = takeProcessGroup(stderr);
+  if (group === undefined) return "it did not name its process group, so whatever it started may still run on the host";
+  const result = await runOnChannel(client, killProcessGroupCommand(group, sudo), { timeoutMs: 10_000 }, sudo).catch((error: Error) => ({
+    exitCode: null,
+    stdout: "",
+    stderr: error.message,
+  }));
+  return result.exitCode === 0
+    ? `killed the ${Number(result.stdout) || 0} process(es) left of its process group ${group} on the host`
+    : `killing its process group ${group} on the host failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`;
 }
