@@ -56,7 +56,7 @@ export {
   startTestDaemon,
   type TestDaemon,
 } from "./test-daemon.js";
-export { createTestDatabase, serverUrls, type TestDatabase, type TestDatabaseKind } from "./test-database.js";
+export { createParentsTable, createTestDatabase, serverUrls, type TestDatabase, type TestDatabaseKind } from "./test-database.js";
 export {
   accountState,
   createTransferTables,

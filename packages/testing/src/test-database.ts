@@ -62,3 +62,13 @@ export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDa
     },
   };
 }
+
+/** `parents (id, name)` holding the application's rows 1 to `rows`, each named `application <id>`. */
+export async function createParentsTable(db: TestDatabase, rows: number): Promise<void> {
+  await db.execute("CREATE TABLE parents (id int PRIMARY KEY, name varchar(40) NOT NULL)");
+  await db.execute(
+    db.kind === "postgres"
+      ? `INSERT INTO parents SELECT n, 'application ' || n FROM generate_series(1, ${rows}) n`
+      : `INSERT INTO parents SELECT seq, CONCAT('application ', seq) FROM seq_1_to_${rows}`,
+  );
+}

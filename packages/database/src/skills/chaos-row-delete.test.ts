@@ -1,4 +1,4 @@
-import { type TestDatabaseKind, useTestDatabases, withDatabaseSession } from "@chaos-agents/testing";
+import { createParentsTable, type TestDatabaseKind, useTestDatabases, withDatabaseSession } from "@chaos-agents/testing";
 import { describe, expect, it } from "vitest";
 import type { DatabaseSession } from "../database-session.js";
 import type { SqlClient, SqlExecutor } from "../sql/sql-client.js";
@@ -46,12 +46,7 @@ function interceptingDeletes(session: DatabaseSession, beforeDelete: () => Promi
 describe.each(["postgres", "mysql"] as TestDatabaseKind[])("%s: a range delete beside an application writing into its gaps", (kind) => {
   it("keeps the row the application inserted under one of chaos's keys between chaos's lock and its DELETE", async () => {
     const db = await databases.empty(kind);
-    await db.execute("CREATE TABLE parents (id int PRIMARY KEY, name varchar(40) NOT NULL)");
-    await db.execute(
-      kind === "postgres"
-        ? "INSERT INTO parents SELECT n, 'application ' || n FROM generate_series(1, 100) n"
-        : "INSERT INTO parents SELECT seq, CONCAT('application ', seq) FROM seq_1_to_100",
-    );
+    await createParentsTable(db, 100);
     // chaos's batch, through the insert's own path: keys 101–400 journaled as one run.
     const undo = await withDatabaseSession(db.url, kind, async (session) => {
       const table = (await session.schema(true)).tables.find((candidate) => candidate.name === "parents");

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  createParentsTable,
   databaseState,
   runDatabaseExperiment,
   serverUrls,
@@ -18,12 +19,7 @@ const kinds: TestDatabaseKind[] = ["postgres", "mysql"];
 /** A database with `parents`: 100 application rows; chaos's counted keys start at 101. */
 async function parentsDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
   const db = await databases.empty(kind);
-  await db.execute("CREATE TABLE parents (id int PRIMARY KEY, name varchar(40) NOT NULL)");
-  await db.execute(
-    kind === "postgres"
-      ? "INSERT INTO parents SELECT n, 'application ' || n FROM generate_series(1, 100) n"
-      : "INSERT INTO parents SELECT seq, CONCAT('application ', seq) FROM seq_1_to_100",
-  );
+  await createParentsTable(db, 100);
   return db;
 }
 
