@@ -23,6 +23,8 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     .option("-v, --verbose", "show debug lines and every observation")
     .option("--no-color", "plain text even on a terminal (NO_COLOR does the same)")
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    // One width everywhere, so the help `npm run build` renders is the help on any terminal.
+    .configureHelp({ helpWidth: 80 })
     .exitOverride()
     .showSuggestionAfterError();
 

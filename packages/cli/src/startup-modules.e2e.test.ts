@@ -50,8 +50,15 @@ describe("start-up loads only what the command needs", () => {
     expect(loaded.filter((url) => heavy.test(url))).toEqual([]);
   });
 
-  it("--help loads neither the engine nor any target", () => {
-    const loaded = modulesLoadedBy(["--help"]);
+  it("--help and --version load no module of chaos's or of a library: the help is text rendered at build", () => {
+    for (const flag of ["--help", "-h", "--version"]) {
+      expect(modulesLoadedBy([flag]).filter((url) => !url.startsWith("node:") && !url.endsWith("/bin/chaos.js"))).toEqual([]);
+    }
+  });
+
+  it("help for a command still comes from the parser, and loads neither the engine nor any target", () => {
+    const loaded = modulesLoadedBy(["run", "--help"]);
+    expect(loaded.some((url) => url.includes("/commander/"))).toBe(true);
     expect(loaded.filter((url) => heavy.test(url) || /\/(database|server|kubernetes)\/dist\//.test(url))).toEqual([]);
   });
 });
