@@ -171,6 +171,39 @@ describe("ssh transport (real OpenSSH server)", () => {
     }
   });
 
+  // A dropped connection signals nothing either: the command chaos was running goes on on the host.
+  it("kills, on the next command, what a lost connection cut off", async () => {
+    const tag = `chaos-cut-off-${process.pid}`;
+    const running = () =>
+      execFileSync("ps", ["-eo", "args"])
+        .toString()
+        .split("\n")
+        .filter((line) => line.includes(tag));
+    const connection = createSshConnection(options());
+    try {
+      const cutOff = connection
+        .exec({ script: `sh -c 'sleep 30; echo ${tag}' & sleep 31; echo ${tag}` })
+        .catch((failure: Error) => failure);
+      for (let wait = 0; wait < 50 && running().length < 2; wait++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(running().length).toBeGreaterThanOrEqual(2);
+      for (const pid of await sshd.sessionPids()) process.kill(pid, "SIGKILL");
+      expect(String(await cutOff)).toMatch(
+        /the connection was lost while the command ran; its process group \d+ is killed on the host before the next command/,
+      );
+      // Still running until chaos is back on the host...
+      expect(running().length).toBeGreaterThanOrEqual(2);
+      // ...which kills it before anything else.
+      expect((await connection.exec(["echo", "back"])).stdout).toBe("back\n");
+      expect(running()).toEqual([]);
+      expect(warnings.join("\n")).toMatch(
+        /a command was cut off by a lost connection; killed the [1-9]\d* process\(es\) left of its process group/,
+      );
+    } finally {
+      await connection.close();
+      for (const line of running()) warnings.push(`left running: ${line}`);
+    }
+  });
+
   it("gives up connecting after connect_timeout when the peer never speaks SSH", async () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));

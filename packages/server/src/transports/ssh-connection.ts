@@ -72,15 +72,26 @@ export function createSshConnection(options: SshConnectionOptions): HostConnecti
     return connecting;
   };
 
+  const key = options.port === 22 ? options.host : `${options.host}:${options.port}`;
+  // Process groups of commands the lost connection cut off: killed before the next command runs.
+  const orphans: { group: number; sudo: boolean }[] = [];
+  const killOrphans = async (current: ssh2.Client) => {
+    for (const orphan of orphans.splice(0)) {
+      options.log.warn(`${key}: a command was cut off by a lost connection; ${await killGroup(current, orphan.group, orphan.sudo)}`);
+    }
+  };
+
   const exec = async (command: readonly string[] | { script: string }, execOptions: ExecOptions = {}): Promise<ExecResult> => {
     const sudo = execOptions.sudo ?? options.sudo;
     const text = buildCommand(command, sudo);
     // A channel that could not even open means the command never ran: one fresh connection may retry it.
     for (let attempt = 1; ; attempt++) {
       const current = await connect();
+      await killOrphans(current);
       try {
         return await runOnChannel(current, text, execOptions, sudo);
       } catch (error) {
+        if (error instanceof ConnectionLostError && error.group !== undefined) orphans.push({ group: error.group, sudo });
         if (!(error instanceof ChannelOpenError) || attempt >= 2) throw error;
         if (client === current) client = undefined;
         current.end();
@@ -89,7 +100,7 @@ export function createSshConnection(options: SshConnectionOptions): HostConnecti
   };
 
   return {
-    key: options.port === 22 ? options.host : `${options.host}:${options.port}`,
+    key,
     identity: `ssh://${options.username}@${options.host}:${options.port}`,
     sudo: options.sudo,
     exec,
@@ -102,6 +113,23 @@ export function createSshConnection(options: SshConnectionOptions): HostConnecti
 }
 
 class ChannelOpenError extends Error {}
+
+/** The channel ended without an exit status: the connection went while the command ran, and it may still run. */
+class ConnectionLostError extends Error {
+  constructor(
+    readonly group: number | undefined,
+    text: string,
+    cause?: string,
+  ) {
+    super(
+      `the connection was lost while the command ran${cause ? ` (${cause})` : ""}; ${
+        group === undefined
+          ? "it did not name its process group, so it may still run on the host"
+          : `its process group ${group} is killed on the host before the next command`
+      }: ${text.slice(0, 120)}`,
+    );
+  }
+}
 
 function openClient(options: SshConnectionOptions): Promise<ssh2.Client> {
   const name = knownHostName(options.host, options.port);
@@ -188,7 +216,7 @@ function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions, s
     const timer = setTimeout(async () => {
       timedOut = true;
       // Killed before the channel closes, so nothing the command started outlives the timeout.
-      const killed = await killGroupOf(client, Buffer.concat(stderr).toString(), sudo);
+      const killed = await killGroup(client, takeProcessGroup(Buffer.concat(stderr).toString()).group, sudo);
       channel?.close();
       reject(new Error(`command timed out after ${timeoutMs} ms (${killed}): ${text.slice(0, 120)}`));
     }, timeoutMs);
@@ -200,22 +228,26 @@ function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions, s
           return;
         }
         channel = stream;
+        let exited = false;
         let exitCode: number | null = null;
         stream.on("data", (chunk: Buffer) => stdout.push(chunk));
         stream.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
         stream.on("exit", (code: number | null) => {
+          exited = true;
           exitCode = typeof code === "number" ? code : null;
         });
         stream.on("close", () => {
           clearTimeout(timer);
           // Killed by its timeout: the timeout's error is the answer, not the exit of a killed command.
           if (timedOut) return;
-          const { rest } = takeProcessGroup(Buffer.concat(stderr).toString());
-          resolve({ stdout: Buffer.concat(stdout).toString(), stderr: rest, exitCode });
+          const { group, rest } = takeProcessGroup(Buffer.concat(stderr).toString());
+          if (!exited) reject(new ConnectionLostError(group, text));
+          else resolve({ stdout: Buffer.concat(stdout).toString(), stderr: rest, exitCode });
         });
         stream.on("error", (streamError: Error) => {
           clearTimeout(timer);
-          if (!timedOut) reject(streamError);
+          if (!timedOut)
+            reject(new ConnectionLostError(takeProcessGroup(Buffer.concat(stderr).toString()).group, text, streamError.message));
         });
         stream.end(options.stdin ?? "");
       });
@@ -227,9 +259,8 @@ function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions, s
   });
 }
 
-/** Kills the process group a timed-out command named on stderr; says what became of its processes. */
-async function killGroupOf(client: ssh2.Client, stderr: string, sudo: boolean): Promise<string> {
-  const { group } = takeProcessGroup(stderr);
+/** Kills the process group a command named on stderr (undefined: it named none); says what became of its processes. */
+async function killGroup(client: ssh2.Client, group: number | undefined, sudo: boolean): Promise<string> {
   if (group === undefined) return "it did not name its process group, so whatever it started may still run on the host";
   const result = await runOnChannel(client, killProcessGroupCommand(group, sudo), { timeoutMs: 10_000 }, sudo).catch((error: Error) => ({
     exitCode: null,
