@@ -167,7 +167,7 @@ targets:
     ["anthropic", "Overloaded (overloaded_error, 529)"],
     ["openai", "The server had an error while processing your request (server_error"],
   ] as const)(
-    "a %s stream that keeps breaking off with an error event is asked twice more, then planning ends with exit 4 and says why",
+    "the %s stream: one that keeps breaking off with an error event is asked twice more, then planning ends with exit 4 and says why",
     async (protocol, reason) => {
       const message = reason.replace(/ \(.*$/, "");
       const broken: ScriptedReply = {

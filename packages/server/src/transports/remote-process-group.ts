@@ -16,7 +16,7 @@ const marker = "chaos-process-group:";
  * Linux only; elsewhere nothing is written) and then becomes the command.
  */
 export function reportingProcessGroup(text: string): string {
-  const script = `read -r _ _ _ _ chaos_group _ < /proc/$$/stat 2>/dev/null && echo "${marker}$chaos_group" >&2; exec sh -c "$1"`;
+  const script = `read -r _ _ _ _ chaos_group _ 2>/dev/null < /proc/$$/stat && echo "${marker}$chaos_group" >&2; exec sh -c "$1"`;
   return `sh -c ${shellQuote(script)} sh ${shellQuote(text)}`;
 }
 
