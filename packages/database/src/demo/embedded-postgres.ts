@@ -27,6 +27,10 @@ async function freePort(): Promise<number> {
  */
 export async function startEmbeddedPostgres(database: string, log: (line: string) => void = () => undefined): Promise<EmbeddedServer> {
   const directory = mkdtempSync(join(tmpdir(), "chaos-embedded-pg-"));
+  // On SIGINT the package's own exit hook stops the server and deletes its data, then exits the
+  // process before `stop` can run: the folder around the data goes at exit too.
+  const removeDirectory = () => rmSync(directory, { recursive: true, force: true });
+  process.once("exit", removeDirectory);
   // The server may run as another user (see below): it must be able to reach its data folder.
   chmodSync(directory, 0o711);
   const port = await freePort();
@@ -50,14 +54,16 @@ export async function startEmbeddedPostgres(database: string, log: (line: string
     await server.start();
     await server.createDatabase(database);
   } catch (error) {
-    rmSync(directory, { recursive: true, force: true });
+    removeDirectory();
+    process.off("exit", removeDirectory);
     throw error;
   }
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,
     async stop() {
       await server.stop().catch(() => undefined);
-      rmSync(directory, { recursive: true, force: true });
+      removeDirectory();
+      process.off("exit", removeDirectory);
     },
   };
 }
