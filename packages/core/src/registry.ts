@@ -43,7 +43,22 @@ export class Registry {
   }
 }
 
+/**
+ * The candidate a misspelt or shortened word most likely meant: the nearest by edit distance
+ * if it is close enough to be a typo, else the one candidate the word begins (`db.insert` for
+ * `db.insert_load`).
+ */
 export function closest(word: string, candidates: string[]): string | undefined {
+  return nearest(word, candidates) ?? onlyCompletion(word, candidates);
+}
+
+function onlyCompletion(word: string, candidates: string[]): string | undefined {
+  const lower = word.toLowerCase();
+  const completions = word.length >= 2 ? candidates.filter((candidate) => candidate.toLowerCase().startsWith(lower)) : [];
+  return completions.length === 1 ? completions[0] : undefined;
+}
+
+function nearest(word: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
