@@ -78,5 +78,14 @@ describe("chaos plan against the cluster of KUBECONFIG", () => {
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toContain("no target to plan against");
     expect(result.stderr).toContain("set KUBECONFIG");
+    expect(result.stderr).not.toContain("which does not exist");
+    const missing = join(temp.path, "no-such-kubeconfig");
+    const named = await runChaos(["plan", "Kill random pods in the staging namespace", "--provider", "anthropic"], {
+      ANTHROPIC_API_KEY: "k",
+      HOME: temp.path,
+      KUBECONFIG: missing,
+    });
+    expect(named.exitCode).toBe(3);
+    expect(named.stderr).toContain(`set KUBECONFIG (it names ${missing}, which does not exist)`);
   });
 });

@@ -88,8 +88,10 @@ export async function planFromGoal(goal: string, options: PlanningOptions, regis
   const fromCluster = config ? {} : kubeconfigTarget(fromGoal.goal, io.env, homedir());
   const targets: TargetAliases = { ...(config?.targets ?? {}), ...fromCluster, ...fromGoal.aliases };
   if (Object.keys(targets).length === 0) {
+    const kubeconfig = io.env.KUBECONFIG?.split(":").find(Boolean);
     throw new ChaosError(
-      "no target to plan against: name targets in a config's targets: section (--config), write a connection URL in the goal, or set KUBECONFIG",
+      "no target to plan against: name targets in a config's targets: section (--config), write a connection URL in the goal, or set KUBECONFIG" +
+        (kubeconfig && !config ? ` (it names ${kubeconfig}, which does not exist)` : ""),
       { exitCode: ExitCode.invalidConfig },
     );
   }

@@ -116,6 +116,17 @@ describe("ssh transport (real OpenSSH server)", () => {
     expect(warnings.some((message) => message.includes("HOST KEY CHECKING IS OFF"))).toBe(true);
   });
 
+  it("names a private key file that is missing, or not a file", async () => {
+    for (const [path, why] of [
+      [join(scratch, "no-such-key"), "does not exist"],
+      [scratch, "is a directory"],
+    ] as const) {
+      const connection = createSshConnection(options({ auth: { type: "key", private_key_path: path } }));
+      await expect(connection.exec(["true"])).rejects.toThrow(`the private key ${path} (auth.private_key_path) ${why}`);
+      await connection.close();
+    }
+  });
+
   it("authenticates with a passphrase-protected key", async () => {
     const keyPath = join(scratch, "passphrase_key");
     const publicKey = await generateKey(keyPath, "correct horse");

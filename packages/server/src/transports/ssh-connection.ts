@@ -193,9 +193,26 @@ function openClient(options: SshConnectionOptions): Promise<ssh2.Client> {
   });
 }
 
+function readPrivateKey(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EACCES"
+          ? "cannot be read by this user"
+          : code === "EISDIR"
+            ? "is a directory"
+            : (error as Error).message;
+    throw new Error(`the private key ${path} (auth.private_key_path) ${why}`);
+  }
+}
+
 function applyAuth(config: ssh2.ConnectConfig, auth: SshAuth): void {
   if (auth.type === "key") {
-    config.privateKey = readFileSync(expandHome(auth.private_key_path));
+    config.privateKey = readPrivateKey(expandHome(auth.private_key_path));
     if (auth.passphrase !== undefined) config.passphrase = auth.passphrase;
   } else if (auth.type === "agent") {
     const socket = auth.socket ?? process.env.SSH_AUTH_SOCK;
