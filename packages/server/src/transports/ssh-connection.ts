@@ -15,7 +15,7 @@ import {
   readKnownHosts,
   verifyHostKey,
 } from "./known-hosts.js";
-import { killProcessGroupCommand, reportingProcessGroup, takeProcessGroup } from "./remote-process-group.js";
+import { killProcessGroupCommand, type ProcessGroup, reportingProcessGroup, takeProcessGroup } from "./remote-process-group.js";
 
 export type SshAuth =
   | { type: "key"; private_key_path: string; passphrase?: string }
@@ -74,7 +74,7 @@ export function createSshConnection(options: SshConnectionOptions): HostConnecti
 
   const key = options.port === 22 ? options.host : `${options.host}:${options.port}`;
   // Process groups of commands the lost connection cut off: killed before the next command runs.
-  const orphans: { group: number; sudo: boolean }[] = [];
+  const orphans: { group: ProcessGroup; sudo: boolean }[] = [];
   const killOrphans = async (current: ssh2.Client) => {
     for (const orphan of orphans.splice(0)) {
       options.log.warn(`${key}: a command was cut off by a lost connection; ${await killGroup(current, orphan.group, orphan.sudo)}`);
@@ -117,7 +117,7 @@ class ChannelOpenError extends Error {}
 /** The channel ended without an exit status: the connection went while the command ran, and it may still run. */
 class ConnectionLostError extends Error {
   constructor(
-    readonly group: number | undefined,
+    readonly group: ProcessGroup | undefined,
     text: string,
     cause?: string,
   ) {
@@ -125,7 +125,7 @@ class ConnectionLostError extends Error {
       `the connection was lost while the command ran${cause ? ` (${cause})` : ""}; ${
         group === undefined
           ? "it did not name its process group, so it may still run on the host"
-          : `its process group ${group} is killed on the host before the next command`
+          : `its process group ${group.id} is killed on the host before the next command`
       }: ${text.slice(0, 120)}`,
     );
   }
@@ -277,14 +277,16 @@ function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions, s
 }
 
 /** Kills the process group a command named on stderr (undefined: it named none); says what became of its processes. */
-async function killGroup(client: ssh2.Client, group: number | undefined, sudo: boolean): Promise<string> {
+async function killGroup(client: ssh2.Client, group: ProcessGroup | undefined, sudo: boolean): Promise<string> {
   if (group === undefined) return "it did not name its process group, so whatever it started may still run on the host";
   const result = await runOnChannel(client, killProcessGroupCommand(group, sudo), { timeoutMs: 10_000 }, sudo).catch((error: Error) => ({
     exitCode: null,
     stdout: "",
     stderr: error.message,
   }));
-  return result.exitCode === 0
-    ? `killed the ${Number(result.stdout) || 0} process(es) left of its process group ${group} on the host`
-    : `killing its process group ${group} on the host failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`;
+  if (result.exitCode !== 0)
+    return `killing its process group ${group.id} on the host failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`;
+  if (result.stdout.trim() === "reused")
+    return `its process group ${group.id} is gone, and its number now belongs to another program: nothing was killed`;
+  return `killed the ${Number(result.stdout) || 0} process(es) left of its process group ${group.id} on the host`;
 }
