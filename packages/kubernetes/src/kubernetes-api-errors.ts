@@ -8,7 +8,8 @@ export interface ApiFailure {
 /** Reads an error thrown by the client: an ApiException carries the Status object the server sent. */
 export function apiFailure(error: unknown): ApiFailure | undefined {
   const candidate = error as { code?: unknown; body?: unknown };
-  if (typeof candidate?.code !== "number") return undefined;
+  // A DOMException (an aborted or timed-out request) has a numeric code too, of its own kind.
+  if (typeof candidate?.code !== "number" || error instanceof DOMException) return undefined;
   let body: { reason?: string; message?: string } | undefined;
   if (typeof candidate.body === "string") {
     try {
@@ -28,5 +29,9 @@ export function isNotFound(error: unknown): boolean {
 /** A one-line description of a failed API call, with the server's own message. */
 export function describeApiError(error: unknown): string {
   const failure = apiFailure(error);
-  return failure ? `${failure.code} ${failure.reason}: ${failure.message}`.trim() : (error as Error).message;
+  if (failure) return `${failure.code} ${failure.reason}: ${failure.message}`.trim();
+  if (error instanceof DOMException && error.name === "TimeoutError") {
+    return "the API server did not answer within target_config.request_timeout; the request was abandoned";
+  }
+  return (error as Error).message;
 }

@@ -3,15 +3,18 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { ConnectionError } from "@chaos-agents/core";
+import { ConnectionError, parseDuration } from "@chaos-agents/core";
 import {
   AppsV1Api,
   BatchV1Api,
+  type Configuration,
   CoreV1Api,
+  createConfiguration,
   KubeConfig,
   NetworkingV1Api,
   PatchStrategy,
   PolicyV1Api,
+  ServerConfiguration,
   setHeaderOptions,
   VersionApi,
 } from "@kubernetes/client-node";
@@ -111,16 +114,39 @@ export function loadKubeConfig(config: KubernetesConfig, options: CredentialOpti
 
 export function createKubernetesClients(config: KubernetesConfig, options: CredentialOptions = {}): KubernetesClients {
   const kubeConfig = loadKubeConfig(config, options);
+  const configuration = withRequestDeadline(kubeConfig, parseDuration(config.request_timeout) ?? 30_000);
   return {
     kubeConfig,
-    core: kubeConfig.makeApiClient(CoreV1Api),
-    apps: kubeConfig.makeApiClient(AppsV1Api),
-    batch: kubeConfig.makeApiClient(BatchV1Api),
-    networking: kubeConfig.makeApiClient(NetworkingV1Api),
-    policy: kubeConfig.makeApiClient(PolicyV1Api),
-    version: kubeConfig.makeApiClient(VersionApi),
+    core: new CoreV1Api(configuration),
+    apps: new AppsV1Api(configuration),
+    batch: new BatchV1Api(configuration),
+    networking: new NetworkingV1Api(configuration),
+    policy: new PolicyV1Api(configuration),
+    version: new VersionApi(configuration),
     server: kubeConfig.getCurrentCluster()?.server ?? "",
     context: kubeConfig.getCurrentContext(),
     patchAs,
   };
+}
+
+/**
+ * What `kubeConfig.makeApiClient` builds (the current cluster, the kubeconfig's credentials),
+ * with a deadline on every request: the client sets none, and a request to an API server that
+ * stopped answering would wait for ever, a rollback step with it.
+ */
+function withRequestDeadline(kubeConfig: KubeConfig, deadlineMs: number): Configuration {
+  return createConfiguration({
+    baseServer: new ServerConfiguration(kubeConfig.getCurrentCluster()?.server ?? "", {}),
+    authMethods: { default: kubeConfig },
+    promiseMiddleware: [
+      {
+        pre: async (request) => {
+          request.setSignal(AbortSignal.timeout(deadlineMs));
+          request.setHeaderParam("User-Agent", "chaos-agents");
+          return request;
+        },
+        post: async (response) => response,
+      },
+    ],
+  });
 }

@@ -1,3 +1,4 @@
+import { durationText } from "@chaos-agents/core";
 import { z } from "zod";
 
 /** Namespaces no experiment may touch, whatever the config says; `protected_namespaces` adds to them. */
@@ -29,6 +30,11 @@ export const kubernetesConfigSchema = z.strictObject({
     .array(namespaceName)
     .default([])
     .describe("Namespaces never touched, added to kube-system, kube-public and kube-node-lease (which always stay protected)."),
+  request_timeout: durationText()
+    .default("30s")
+    .describe(
+      "How long one API request may take before it is abandoned: a hung API server fails the step (a rollback step is retried, then left for `chaos recover`) instead of hanging chaos.",
+    ),
 });
 
 export type KubernetesConfig = z.output<typeof kubernetesConfigSchema>;

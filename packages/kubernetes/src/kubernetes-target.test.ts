@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { ConnectionError } from "@chaos-agents/core";
 import { freePort, type KubernetesApiServer, makeTempDirectory, startKubernetesApiServer } from "@chaos-agents/testing";
@@ -54,7 +55,9 @@ describe("connecting", () => {
     const session = await connect({ kubeconfig, namespace: "staging" });
     expect(session.identity).toBe(`k8s://sim@${server.url.replace("https://", "")}/staging`);
     // The engine's identity (journal, refusals, the daemon's one-run-per-target) names the same cluster, without connecting.
-    expect(createKubernetesTarget().identify({ kubeconfig, namespace: "staging", protected_namespaces: [] })).toBe(session.identity);
+    expect(createKubernetesTarget().identify({ kubeconfig, namespace: "staging", protected_namespaces: [], request_timeout: "30s" })).toBe(
+      session.identity,
+    );
     await session.close();
     const previous = process.env.KUBECONFIG;
     process.env.KUBECONFIG = kubeconfig;
@@ -131,6 +134,36 @@ describe("connecting", () => {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
+    }
+  });
+
+  it("an API server that stops answering fails the request at request_timeout, instead of hanging chaos", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket)); // accepts, reads, never answers
+    const port = await new Promise<number>((resolve) =>
+      silent.listen(0, "127.0.0.1", () => resolve((silent.address() as AddressInfo).port)),
+    );
+    const file = join(temporary.path, "silent-kubeconfig");
+    writeFileSync(
+      file,
+      `apiVersion: v1
+kind: Config
+clusters: [{ name: silent, cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true } }]
+users: [{ name: someone, user: { token: t } }]
+contexts: [{ name: silent, context: { cluster: silent, user: someone } }]
+current-context: silent
+`,
+    );
+    try {
+      const started = Date.now();
+      const error = await connect({ kubeconfig: file, request_timeout: "500ms" }).catch((failure: Error) => failure);
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect((error as Error).message).toMatch(/the API server did not answer within target_config\.request_timeout/);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(sockets.size).toBeGreaterThan(0); // the request did reach it
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
     }
   });
 
