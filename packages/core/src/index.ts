@@ -47,6 +47,7 @@ export {
 export { counted, formatMetrics, statusInWords } from "./engine/report-words.js";
 export { rollBackSteps } from "./engine/roll-back-steps.js";
 export { type RunExperimentOptions, runExperiment } from "./engine/run-experiment.js";
+export { fileErrorInWords } from "./errors/file-error-words.js";
 export {
   ChaosError,
   ConfigError,

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { ChaosError, ExitCode } from "@chaos-agents/core";
+import { ChaosError, ExitCode, fileErrorInWords } from "@chaos-agents/core";
 import type { CommandIo } from "../command-context.js";
 
 /** Starter configs: each validates as printed (secrets through `${VAR:-}`), and says what to change. */
@@ -83,7 +83,7 @@ export async function init(options: { target?: string; out?: string }, io: Comma
   try {
     writeFileSync(options.out, text, { flag: "wx" });
   } catch (error) {
-    throw new ChaosError(`cannot write ${options.out}: ${(error as Error).message} (init never overwrites a file)`, {
+    throw new ChaosError(`cannot write ${options.out}: ${fileErrorInWords(error)} (init never overwrites a file)`, {
       exitCode: ExitCode.usage,
       cause: error,
     });

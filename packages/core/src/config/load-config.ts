@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, Scalar } from "yaml";
 import type { z } from "zod";
+import { fileErrorInWords } from "../errors/file-error-words.js";
 import { ConfigError, type ConfigIssue } from "../errors/index.js";
 import { loadPluginSkills, resolvePluginPath } from "../plugins.js";
 import { closest, type Registry } from "../registry.js";
@@ -395,16 +396,4 @@ const typeWords: Record<string, string> = {
 function shown(input: unknown): string {
   if (typeof input === "number" && Number.isFinite(input) && Math.abs(input) > Number.MAX_SAFE_INTEGER) return "a number too large to use";
   return JSON.stringify(input);
-}
-
-/** A file system error as a person says it, without the syscall and path Node adds. */
-function fileErrorInWords(error: unknown): string {
-  const words: Record<string, string> = {
-    ENOENT: "there is no such file (check the path)",
-    EACCES: "permission denied",
-    EISDIR: "it is a directory, not a file",
-    ENOTDIR: "a part of the path is not a directory",
-  };
-  const code = (error as NodeJS.ErrnoException).code;
-  return (code && words[code]) ?? (error as Error).message;
 }

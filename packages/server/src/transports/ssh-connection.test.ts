@@ -118,11 +118,11 @@ describe("ssh transport (real OpenSSH server)", () => {
 
   it("names a private key file that is missing, or not a file", async () => {
     for (const [path, why] of [
-      [join(scratch, "no-such-key"), "does not exist"],
-      [scratch, "is a directory"],
+      [join(scratch, "no-such-key"), "there is no such file (check the path)"],
+      [scratch, "it is a directory, not a file"],
     ] as const) {
       const connection = createSshConnection(options({ auth: { type: "key", private_key_path: path } }));
-      await expect(connection.exec(["true"])).rejects.toThrow(`the private key ${path} (auth.private_key_path) ${why}`);
+      await expect(connection.exec(["true"])).rejects.toThrow(`cannot read the private key ${path} (auth.private_key_path): ${why}`);
       await connection.close();
     }
   });

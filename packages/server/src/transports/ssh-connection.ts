@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Logger } from "@chaos-agents/core";
+import { fileErrorInWords, type Logger } from "@chaos-agents/core";
 import ssh2 from "ssh2";
 import type { HostKeyPolicy } from "../server-config.js";
 import { buildCommand } from "./build-command.js";
@@ -197,16 +197,7 @@ function readPrivateKey(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "does not exist"
-        : code === "EACCES"
-          ? "cannot be read by this user"
-          : code === "EISDIR"
-            ? "is a directory"
-            : (error as Error).message;
-    throw new Error(`the private key ${path} (auth.private_key_path) ${why}`);
+    throw new Error(`cannot read the private key ${path} (auth.private_key_path): ${fileErrorInWords(error)}`);
   }
 }
 
