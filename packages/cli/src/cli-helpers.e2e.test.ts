@@ -31,7 +31,9 @@ describe("chaos init", () => {
     const written = await runChaos(["init", "--target", target, "-o", file]);
     expect(written.exitCode).toBe(0);
     expect((await runChaos(["validate", file])).stdout).toContain("valid (1 experiment)");
-    expect((await runChaos(["init", "--target", target, "-o", file])).exitCode).toBe(2); // never overwrites
+    const again = await runChaos(["init", "--target", target, "-o", file]);
+    expect(again.exitCode).toBe(2); // never overwrites
+    expect(again.stderr).toBe(`error: cannot write ${file}: it exists already (init never overwrites a file)\n`);
   });
 });
 
