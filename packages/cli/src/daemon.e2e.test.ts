@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { shopSchema } from "@chaos-agents/database";
 import {
@@ -76,6 +77,35 @@ function reportsIn(directory: string): { name: string; status: string; startedAt
 }
 
 describe("chaos daemon", () => {
+  it("a --listen address another program holds is refused in words before anything is scheduled", async () => {
+    const paths = files();
+    writeFileSync(paths.config, daemonYaml(paths.reports, entry("reads", reads, "1s")));
+    const holder = createServer();
+    const port = await new Promise<number>((resolve) =>
+      holder.listen(0, "127.0.0.1", () => resolve((holder.address() as AddressInfo).port)),
+    );
+    try {
+      const result = await runChaos([
+        "daemon",
+        paths.config,
+        "--pid-file",
+        paths.pidFile,
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--journal",
+        paths.journal,
+      ]);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(
+        `error: cannot listen on 127.0.0.1:${port}: another program listens there already (EADDRINUSE): choose another port`,
+      );
+      expect(reportsIn(paths.reports)).toEqual([]);
+      expect(existsSync(paths.pidFile)).toBe(false); // not left to block the next start
+    } finally {
+      holder.close();
+    }
+  });
+
   it("runs schedules every second, never overlapping an experiment or a target, serves /metrics, and SIGTERM stops it cleanly", async () => {
     const before = await databaseState(db.url, "postgres");
     const paths = files();

@@ -62,7 +62,7 @@ export async function daemon(file: string, options: DaemonOptions, io: CommandIo
     log,
     reportDir: schedules.settings.report_dir ?? join(stateDirectory, "reports"),
   });
-  const server = options.listen ? await serveMetrics(options.listen, metrics, () => scheduler.status()) : undefined;
+  let server: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   let scheduling = false;
   const reload = async () => {
     if (!scheduling) return log.warn("SIGHUP before scheduling started: the file is read once recovery is done");
@@ -85,6 +85,8 @@ export async function daemon(file: string, options: DaemonOptions, io: CommandIo
   process.on("SIGHUP", onHangup);
   const watches: NodeJS.Timeout[] = [];
   try {
+    // Inside the try: a port another program holds must not leave the PID file or the journal open.
+    if (options.listen) server = await serveMetrics(options.listen, metrics, () => scheduler.status());
     log.info(
       `chaos daemon ${process.pid} started with ${file}, journal ${journal.location}` +
         (pidFile.tookOverFrom ? `; took over the PID file of dead daemon ${pidFile.tookOverFrom}` : ""),

@@ -57,9 +57,19 @@ export async function serveMetrics(listen: string, metrics: DaemonMetrics, healt
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error) =>
-      reject(new ChaosError(`cannot listen on ${listen}: ${error.message}`, { exitCode: ExitCode.usage, cause: error })),
+      reject(new ChaosError(`cannot listen on ${listen}: ${listenErrorInWords(error)}`, { exitCode: ExitCode.usage, cause: error })),
     );
     server.listen(Number(match[2]), match[1]!.replace(/^\[|\]$/g, ""), resolve);
   });
   return server;
+}
+
+/** Why a listening socket could not be opened, as a person says it, with what to do. */
+function listenErrorInWords(error: NodeJS.ErrnoException): string {
+  const words: Record<string, string> = {
+    EADDRINUSE: "another program listens there already (EADDRINUSE): choose another port",
+    EADDRNOTAVAIL: "no network interface of this machine has that address (EADDRNOTAVAIL): use one of its own, or 0.0.0.0",
+    EACCES: "this user may not listen on that port (EACCES): ports below 1024 need root; choose a higher one",
+  };
+  return (error.code && words[error.code]) ?? error.message;
 }
