@@ -38,10 +38,12 @@ echo "$chaos_pid $(chaos_start_time "$chaos_pid") $(chaos_boot_id)"`,
 /** Script that stops what a tag names: the recorded process group if it is still the same, then anything carrying the tag. */
 export function stopTaggedScript(tag: string, process?: StartedProcess): string {
   const byPid = process
-    ? `if chaos_same_process ${process.pid} ${shellQuote(process.startTime)} ${shellQuote(process.bootId)}; then kill -TERM -${process.pid} 2>/dev/null || kill -TERM ${process.pid} 2>/dev/null; fi`
+    ? `if chaos_same_process ${process.pid} ${shellQuote(process.startTime)} ${shellQuote(process.bootId)}; then kill -TERM -${process.pid} 2>/dev/null || kill -TERM ${process.pid} 2>/dev/null; chaos_stopped=yes; fi`
     : "";
-  return `${byPid}
-chaos_kill_tagged ${shellQuote(`${tagVariable}=${tag}`)} TERM >/dev/null
+  // chaos_stopped: set when a process was still there to stop (an earlier step may have stopped it).
+  return `chaos_stopped=
+${byPid}
+[ -n "$(chaos_kill_tagged ${shellQuote(`${tagVariable}=${tag}`)} TERM)" ] && chaos_stopped=yes
 for chaos_wait in 1 2 3 4 5 6 7 8 9 10; do
   chaos_left=$(chaos_kill_tagged ${shellQuote(`${tagVariable}=${tag}`)} 0)
   [ -z "$chaos_left" ] && break

@@ -211,6 +211,12 @@ describe("server skills on the local host", () => {
       expect(report.status).toBe("succeeded");
       expect(seen).toBeGreaterThan(0);
       expect(chaosTaggedPids()).toEqual([]);
+      // Two steps undo one load (the tag, journaled before the start, then the PID): the newer
+      // one stops it; the older says it found it stopped, rather than claiming to stop it again.
+      expect(report.rollback.notes).toEqual([
+        "server.cpu_stress: local: stopped 1 CPU worker(s)",
+        "server.cpu_stress: local: 1 CPU worker(s): already stopped",
+      ]);
     }
   });
 

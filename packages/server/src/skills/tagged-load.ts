@@ -26,7 +26,7 @@ export function loadUndoScript(undo: LoadUndo): string {
     .join("\n");
   return `${stopTaggedScript(undo.tag, undo.process ?? undefined)}
 ${files}
-echo ${shellQuote(`note: stopped ${undo.what}`)}`;
+if [ -n "$chaos_stopped" ]; then echo ${shellQuote(`note: stopped ${undo.what}`)}; else echo ${shellQuote(`note: ${undo.what}: already stopped`)}; fi`;
 }
 
 /**
