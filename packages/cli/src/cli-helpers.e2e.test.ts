@@ -82,8 +82,9 @@ describe("chaos run --experiment, history and report", () => {
     const again = await runChaos(["report", id, "--journal", journal]);
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toContain(`Experiment beta [${id}]`);
-    const json = JSON.parse((await runChaos(["--output", "json", "history", "--journal", journal])).stdout.split("\n")[0] as string);
-    expect(json).toMatchObject({ type: "history_entry", experimentId: id, outcome: "succeeded", rollback: { steps: 2, done: 2 } });
+    const json = JSON.parse((await runChaos(["--output", "json", "history", "--journal", journal])).stdout.trim());
+    expect(json).toMatchObject({ schema_version: 1, type: "command_finished", command: "history", ok: true });
+    expect(json.details.experiments[0]).toMatchObject({ experimentId: id, outcome: "succeeded", rollback: { steps: 2, done: 2 } });
     expect((await runChaos(["report", "c00000000t000000-000000", "--journal", journal])).exitCode).toBe(2);
   });
 });

@@ -77,7 +77,7 @@ describe("chaos binary", () => {
     expect(human.exitCode).toBe(0);
     expect(human.stdout).toMatch(/^db\.insert_load \(database target, rolled back exactly\)\n/);
     expect(human.stdout).toMatch(/ {2}rows_per_table: integer, > 0 and ≤ 10000000, default 1000\n/);
-    const json = JSON.parse((await runChaos(["--output", "json", "describe", "server.disk_fill"])).stdout.split("\n")[0] as string);
+    const json = JSON.parse((await runChaos(["--output", "json", "describe", "server.disk_fill"])).stdout.trim()).details.skill;
     expect(json).toMatchObject({ name: "server.disk_fill", target: "server", params: { type: "object" } });
     expect(Object.keys(json.params.properties)).toContain("target_mount");
     const typo = await runChaos(["describe", "db.insrt_load"]);
@@ -316,10 +316,18 @@ describe("bad configs", () => {
       const skills = await runChaos(["--output", "json", "list-skills", "--target", "database"]);
       const listed = finalEventOf(skills.stdout) as { details: { skills: { name: string }[] } };
       expect(listed.details.skills.map((skill) => skill.name)).toContain("db.insert_load");
-      for (const command of [["status"], ["history"], ["recover"]]) {
+      for (const command of [["status"], ["history"], ["recover"], ["describe", "db.select_load"]]) {
         const result = await runChaos(["--output", "json", ...command, "--journal", journal]);
         expect(finalEventOf(result.stdout), command[0]).toMatchObject({ command: command[0], exitCode: result.exitCode });
       }
+      // A past run's report, in the final event too: stdout never holds a line that is not an event.
+      await runChaos(["run", config({ files: 1 }), "--journal", journal]);
+      const history = finalEventOf((await runChaos(["--output", "json", "history", "--journal", journal])).stdout) as {
+        details: { experiments: { experimentId: string }[] };
+      };
+      const id = history.details.experiments[0]?.experimentId as string;
+      const report = finalEventOf((await runChaos(["--output", "json", "report", id, "--journal", journal])).stdout);
+      expect(report).toMatchObject({ command: "report", ok: true, details: { report: { experimentId: id, status: "succeeded" } } });
     });
 
     it("a config error, a usage error and a connection error are JSON events too, with the exit code", async () => {

@@ -204,11 +204,8 @@ describe("daemons sharing a PostgreSQL journal", () => {
     const status = await runChaos(["status", "--journal", journalUrl]);
     expect(status.stdout).toContain("no running or unfinished experiments");
     const history = await runChaos(["history", "--journal", journalUrl, "--limit", "1000", "--output", "json"]);
-    const listed = history.stdout
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line) as { type: string; experimentId: string; outcome: string })
-      .filter((entry) => entry.type === "history_entry");
+    const listed = (JSON.parse(history.stdout.trim()) as { details: { experiments: { experimentId: string; outcome: string }[] } }).details
+      .experiments;
     expect(listed.map((entry) => `${entry.experimentId} ${entry.outcome}`).sort()).toEqual(
       reports.map((report) => `${report.experimentId} ${report.status}`).sort(),
     );

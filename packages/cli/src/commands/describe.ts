@@ -13,6 +13,7 @@ export async function describe(name: string, options: GlobalOptions, io: Command
     });
   }
   const description = describeSkill(skill);
-  io.stdout.write(options.output === "json" ? `${JSON.stringify(description)}\n` : `${formatSkillDescription(description)}\n`);
+  if (options.output === "json") io.result?.({ skill: description });
+  else io.stdout.write(`${formatSkillDescription(description)}\n`);
   return ExitCode.success;
 }

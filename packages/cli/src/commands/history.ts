@@ -27,7 +27,8 @@ export async function history(options: GlobalOptions & { limit?: string }, io: C
       };
     });
     if (options.output === "json") {
-      for (const row of rows) io.stdout.write(`${JSON.stringify({ type: "history_entry", ...row })}\n`);
+      // In the final event, as every command's facts: stdout holds only events (schema_version on each).
+      io.result?.({ experiments: rows });
       return ExitCode.success;
     }
     if (rows.length === 0) io.stdout.write("the journal holds no experiments yet\n");
@@ -65,6 +66,7 @@ export async function report(experimentId: string, options: GlobalOptions, io: C
     throw new ChaosError(`cannot read the report ${path}: ${(error as Error).message}`, { exitCode: ExitCode.usage, cause: error });
   }
   if (!found) throw new ChaosError(`${path} does not hold experiment ${experimentId}`, { exitCode: ExitCode.usage });
-  io.stdout.write(options.output === "json" ? `${JSON.stringify(found)}\n` : `${formatReport(found)}\n`);
+  if (options.output === "json") io.result?.({ report: found });
+  else io.stdout.write(`${formatReport(found)}\n`);
   return ExitCode.success;
 }

@@ -43,7 +43,7 @@ export async function status(options: GlobalOptions, io: CommandIo): Promise<num
     await journal.close();
   }
   if (options.output === "json") {
-    for (const row of rows) io.stdout.write(`${JSON.stringify({ type: "experiment_status", ...row })}\n`);
+    io.result?.({ experiments: rows });
     return 0;
   }
   if (rows.length === 0) {
