@@ -73,11 +73,12 @@ export function createSshConnection(options: SshConnectionOptions): HostConnecti
   };
 
   const key = options.port === 22 ? options.host : `${options.host}:${options.port}`;
-  // Process groups of commands the lost connection cut off: killed before the next command runs.
-  const orphans: { group: ProcessGroup; sudo: boolean }[] = [];
+  // Process groups of commands left running (cut off by a lost connection, or timed out where the
+  // kill could not get through): killed before the next command runs.
+  const orphans: { group: ProcessGroup; sudo: boolean; why: string }[] = [];
   const killOrphans = async (current: ssh2.Client) => {
     for (const orphan of orphans.splice(0)) {
-      options.log.warn(`${key}: a command was cut off by a lost connection; ${await killGroup(current, orphan.group, orphan.sudo)}`);
+      options.log.warn(`${key}: a command ${orphan.why}; ${(await killGroup(current, orphan.group, orphan.sudo)).words}`);
     }
   };
 
@@ -91,7 +92,11 @@ export function createSshConnection(options: SshConnectionOptions): HostConnecti
       try {
         return await runOnChannel(current, text, execOptions, sudo);
       } catch (error) {
-        if (error instanceof ConnectionLostError && error.group !== undefined) orphans.push({ group: error.group, sudo });
+        if (error instanceof ConnectionLostError && error.group) {
+          orphans.push({ group: error.group, sudo, why: "was cut off by a lost connection" });
+        } else if (error instanceof CommandTimeoutError && error.group && !error.killed) {
+          orphans.push({ group: error.group, sudo, why: "timed out and could not be killed then" });
+        }
         if (!(error instanceof ChannelOpenError) || attempt >= 2) throw error;
         if (client === current) client = undefined;
         current.end();
@@ -113,6 +118,17 @@ export function createSshConnection(options: SshConnectionOptions): HostConnecti
 }
 
 class ChannelOpenError extends Error {}
+
+/** A command ran past its deadline; `killed` says whether its process group was killed on the host. */
+class CommandTimeoutError extends Error {
+  constructor(
+    readonly group: ProcessGroup | undefined,
+    readonly killed: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** The channel ended without an exit status: the connection went while the command ran, and it may still run. */
 class ConnectionLostError extends Error {
@@ -214,7 +230,8 @@ function applyAuth(config: ssh2.ConnectConfig, auth: SshAuth): void {
   }
 }
 
-function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions, sudo: boolean): Promise<ExecResult> {
+/** Runs one command on its own channel; `killOnTimeout: false` for the kill itself, which must not start another. */
+function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions, sudo: boolean, killOnTimeout = true): Promise<ExecResult> {
   const timeoutMs = options.timeoutMs ?? defaultExecTimeoutMs;
   return new Promise((resolve, reject) => {
     let channel: ssh2.ClientChannel | undefined;
@@ -224,9 +241,12 @@ function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions, s
     const timer = setTimeout(async () => {
       timedOut = true;
       // Killed before the channel closes, so nothing the command started outlives the timeout.
-      const killed = await killGroup(client, takeProcessGroup(Buffer.concat(stderr).toString()).group, sudo);
+      const { group } = takeProcessGroup(Buffer.concat(stderr).toString());
+      const outcome = killOnTimeout ? await killGroup(client, group, sudo) : { killed: false, words: "not killed" };
       channel?.close();
-      reject(new Error(`command timed out after ${timeoutMs} ms (${killed}): ${text.slice(0, 120)}`));
+      reject(
+        new CommandTimeoutError(group, outcome.killed, `command timed out after ${timeoutMs} ms (${outcome.words}): ${text.slice(0, 120)}`),
+      );
     }, timeoutMs);
     try {
       client.exec(reportingProcessGroup(text), (error, stream) => {
@@ -268,16 +288,23 @@ function runOnChannel(client: ssh2.Client, text: string, options: ExecOptions, s
 }
 
 /** Kills the process group a command named on stderr (undefined: it named none); says what became of its processes. */
-async function killGroup(client: ssh2.Client, group: ProcessGroup | undefined, sudo: boolean): Promise<string> {
-  if (group === undefined) return "it did not name its process group, so whatever it started may still run on the host";
-  const result = await runOnChannel(client, killProcessGroupCommand(group, sudo), { timeoutMs: 10_000 }, sudo).catch((error: Error) => ({
-    exitCode: null,
-    stdout: "",
-    stderr: error.message,
-  }));
-  if (result.exitCode !== 0)
-    return `killing its process group ${group.id} on the host failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`;
-  if (result.stdout.trim() === "reused")
-    return `its process group ${group.id} is gone, and its number now belongs to another program: nothing was killed`;
-  return `killed the ${Number(result.stdout) || 0} process(es) left of its process group ${group.id} on the host`;
+async function killGroup(client: ssh2.Client, group: ProcessGroup | undefined, sudo: boolean): Promise<{ killed: boolean; words: string }> {
+  if (group === undefined)
+    return { killed: false, words: "it did not name its process group, so whatever it started may still run on the host" };
+  const result = await runOnChannel(client, killProcessGroupCommand(group, sudo), { timeoutMs: 10_000 }, sudo, false).catch(
+    (error: Error) => ({ exitCode: null, stdout: "", stderr: error.message }),
+  );
+  if (result.exitCode !== 0) {
+    return {
+      killed: false,
+      words: `killing its process group ${group.id} on the host failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`,
+    };
+  }
+  if (result.stdout.trim() === "reused") {
+    return {
+      killed: true,
+      words: `its process group ${group.id} is gone, and its number now belongs to another program: nothing was killed`,
+    };
+  }
+  return { killed: true, words: `killed the ${Number(result.stdout) || 0} process(es) left of its process group ${group.id} on the host` };
 }
