@@ -215,6 +215,40 @@ describe("ssh transport (real OpenSSH server)", () => {
     }
   });
 
+  // The network to the host goes (packets dropped, no reset) while a command runs: it times out,
+  // and its kill cannot get through either. Once chaos is back, that command is killed first.
+  it("kills, once the host is reachable again, a command that timed out while it was not", async (context) => {
+    if (!namespace) return context.skip("no network namespaces here: sshd runs on loopback, which cannot be cut off alone");
+    const tag = `chaos-unreachable-${process.pid}`;
+    const running = () =>
+      execFileSync("ps", ["-eo", "args"])
+        .toString()
+        .split("\n")
+        .filter((line) => line.includes(tag));
+    const drop = ["INPUT", "-p", "tcp", "--dport", String(sshd.port), "-j", "DROP"];
+    const connection = createSshConnection(options());
+    try {
+      const timedOut = connection
+        .exec({ script: `sh -c 'sleep 30; echo ${tag}' & sleep 31; echo ${tag}` }, { timeoutMs: 1500 })
+        .catch((failure: Error) => failure);
+      for (let wait = 0; wait < 50 && running().length < 2; wait++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(running().length).toBeGreaterThanOrEqual(2);
+      await namespace.exec("iptables", ["-w", "-I", ...drop]);
+      try {
+        expect(String(await timedOut)).toMatch(/timed out after 1500 ms \(killing its process group \d+ on the host failed/);
+        expect(running().length).toBeGreaterThanOrEqual(2);
+      } finally {
+        await namespace.exec("iptables", ["-w", "-D", ...drop]);
+      }
+      expect((await connection.exec(["echo", "back"])).stdout).toBe("back\n");
+      expect(running()).toEqual([]);
+      expect(warnings.join("\n")).toMatch(/a command timed out and could not be killed then; killed the [1-9]\d* process\(es\) left/);
+    } finally {
+      await connection.close();
+      for (const line of running()) warnings.push(`left running: ${line}`);
+    }
+  });
+
   it("gives up connecting after connect_timeout when the peer never speaks SSH", async () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
