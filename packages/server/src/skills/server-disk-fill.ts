@@ -6,6 +6,7 @@ import type { ServerHost } from "../host/server-host.js";
 import type { ServerSession } from "../server-session.js";
 import { shellQuote } from "../shell-quote.js";
 import { formatSize, parseSize } from "../size.js";
+import { defaultExecTimeoutMs } from "../transports/host-connection.js";
 import {
   forEachTarget,
   type HostUndo,
@@ -169,6 +170,7 @@ if ! fallocate -l "$chaos_bytes" ${shellQuote(undo.file)} 2>/dev/null; then
   dd if=/dev/zero of=${shellQuote(undo.file)} bs=4096 count=$(( chaos_bytes / 4096 )) 2>/dev/null || { rm -f ${shellQuote(undo.file)}; exit 1; }
 fi
 echo "$chaos_bytes"`,
+        { timeoutMs: fillDeadlineMs(target.bytes) },
       );
       return `${target.host}:${target.mountPoint} +${formatSize(Number(output.trim()))}`;
     });
@@ -176,3 +178,11 @@ echo "$chaos_bytes"`,
   },
   rollback: (context, undo) => rollBackWithScript(context, undo, `removing ${undo.file}`, undoScript(undo)),
 });
+
+/**
+ * How long the fill may take. Where fallocate is not supported, dd writes every byte: at a slow
+ * disk's 20 MiB/s a large fill takes minutes, and a command past its deadline is killed.
+ */
+export function fillDeadlineMs(bytes: number): number {
+  return Math.max(defaultExecTimeoutMs, Math.ceil(bytes / (20 * 1024 ** 2)) * 1000);
+}
