@@ -18,6 +18,13 @@ import {
   rollBackWithScript,
 } from "./skill-support.js";
 
+/**
+ * How long a stop or start may take: systemd waits up to 90 s (TimeoutStopSec, TimeoutStartSec)
+ * before it kills a slow service, past a command's usual minute, and a command past its deadline
+ * is killed.
+ */
+const serviceDeadlineMs = 150_000;
+
 const name = "server.service_stop";
 
 const params = z.strictObject({
@@ -101,13 +108,17 @@ export const serverServiceStop = defineSkill<Params, ServerSession, ServiceStopU
         service: serviceRecordOf(service, host.experimentDir(context.experimentId), key),
       };
       await journalAndArm(context, undo, undoScript(undo, await restartToolsOf(host)));
-      const output = await runSkillScript(name, host.connection, `stopping ${service.name}`, stopServiceScript(undo.service));
+      const output = await runSkillScript(name, host.connection, `stopping ${service.name}`, stopServiceScript(undo.service), {
+        timeoutMs: serviceDeadlineMs,
+      });
       return `${host.key}:${service.name}${output.trim() === "gone" ? " (had already exited)" : ""}`;
     });
     return { summary: `stopped ${stopped.join(", ")}` };
   },
   rollback: async (context, undo) => {
     const tools = await restartToolsOf(context.session.host(undo.host));
-    return rollBackWithScript(context, undo, `starting ${undo.service.name} again`, undoScript(undo, tools));
+    return rollBackWithScript(context, undo, `starting ${undo.service.name} again`, undoScript(undo, tools), {
+      timeoutMs: serviceDeadlineMs,
+    });
   },
 });

@@ -15,6 +15,7 @@ import { armDeadMan, disarmDeadMan } from "../host/dead-man-switch.js";
 import { runScript } from "../host/host-script.js";
 import type { ServerSession } from "../server-session.js";
 import { parseSize } from "../size.js";
+import type { ExecOptions } from "../transports/host-connection.js";
 
 /** Fields every server undo record carries: which host, and which dead-man script is its twin there. */
 export interface HostUndo {
@@ -104,9 +105,10 @@ export async function rollBackWithScript(
   undo: HostUndo,
   what: string,
   undoScript: string,
+  options: ExecOptions = {},
 ): Promise<RollbackResult> {
   const host = context.session.host(undo.host);
-  const output = await runScript(host.connection, what, undoScript);
+  const output = await runScript(host.connection, what, undoScript, options);
   await disarmDeadMan(host, context.experimentId, undo.deadManKey);
   const conflicts: string[] = [];
   const notes: string[] = [];
