@@ -58,10 +58,8 @@ export function takeProcessGroup(stderr: string): { group?: ProcessGroup; rest: 
   if (!stderr.startsWith(marker)) return { rest: stderr };
   const end = stderr.indexOf("\n");
   if (end < 0) return { rest: stderr };
-  const [id = Number.NaN, leaderStart = ""] = stderr
-    .slice(marker.length, end)
-    .split(" ")
-    .map((field, index) => (index === 0 ? Number(field) : field)) as [number, string];
+  const [idText = "", leaderStart = ""] = stderr.slice(marker.length, end).split(" ");
+  const id = Number(idText);
   const valid = Number.isSafeInteger(id) && id > 1 && /^\d+$/.test(leaderStart);
   return { ...(valid ? { group: { id, leaderStart } } : {}), rest: stderr.slice(end + 1) };
 }

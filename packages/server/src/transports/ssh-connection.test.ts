@@ -36,6 +36,17 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+/** The host's processes whose command line holds `tag` (the sshd host shares this machine's process table). */
+function processesTagged(tag: string): string[] {
+  return execFileSync("ps", ["-eo", "args"])
+    .toString()
+    .split("\n")
+    .filter((line) => line.includes(tag));
+}
+
+/** A script with a child and a grandchild running for half a minute, as an injection script has: every one must go. */
+const childAndGrandchild = (tag: string) => `sh -c 'sleep 30; echo ${tag}' & sleep 31; echo ${tag}`;
+
 function options(overrides: Partial<SshConnectionOptions> = {}): SshConnectionOptions {
   return {
     host: sshd.host,
@@ -185,16 +196,10 @@ describe("ssh transport (real OpenSSH server)", () => {
   // A dropped connection signals nothing either: the command chaos was running goes on on the host.
   it("kills, on the next command, what a lost connection cut off", async () => {
     const tag = `chaos-cut-off-${process.pid}`;
-    const running = () =>
-      execFileSync("ps", ["-eo", "args"])
-        .toString()
-        .split("\n")
-        .filter((line) => line.includes(tag));
+    const running = () => processesTagged(tag);
     const connection = createSshConnection(options());
     try {
-      const cutOff = connection
-        .exec({ script: `sh -c 'sleep 30; echo ${tag}' & sleep 31; echo ${tag}` })
-        .catch((failure: Error) => failure);
+      const cutOff = connection.exec({ script: childAndGrandchild(tag) }).catch((failure: Error) => failure);
       for (let wait = 0; wait < 50 && running().length < 2; wait++) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(running().length).toBeGreaterThanOrEqual(2);
       for (const pid of await sshd.sessionPids()) process.kill(pid, "SIGKILL");
@@ -220,17 +225,11 @@ describe("ssh transport (real OpenSSH server)", () => {
   it("kills, once the host is reachable again, a command that timed out while it was not", async (context) => {
     if (!namespace) return context.skip("no network namespaces here: sshd runs on loopback, which cannot be cut off alone");
     const tag = `chaos-unreachable-${process.pid}`;
-    const running = () =>
-      execFileSync("ps", ["-eo", "args"])
-        .toString()
-        .split("\n")
-        .filter((line) => line.includes(tag));
+    const running = () => processesTagged(tag);
     const drop = ["INPUT", "-p", "tcp", "--dport", String(sshd.port), "-j", "DROP"];
     const connection = createSshConnection(options());
     try {
-      const timedOut = connection
-        .exec({ script: `sh -c 'sleep 30; echo ${tag}' & sleep 31; echo ${tag}` }, { timeoutMs: 1500 })
-        .catch((failure: Error) => failure);
+      const timedOut = connection.exec({ script: childAndGrandchild(tag) }, { timeoutMs: 1500 }).catch((failure: Error) => failure);
       for (let wait = 0; wait < 50 && running().length < 2; wait++) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(running().length).toBeGreaterThanOrEqual(2);
       await namespace.exec("iptables", ["-w", "-I", ...drop]);
@@ -274,17 +273,10 @@ describe("ssh transport (real OpenSSH server)", () => {
   // injecting) would go on after chaos gave up on it, and after its rollback.
   it.each([false, true])("kills what a timed-out command left running on the host (sudo: %s)", async (sudo) => {
     const tag = `chaos-timeout-${process.pid}-${sudo}`;
-    const running = () =>
-      execFileSync("ps", ["-eo", "args"])
-        .toString()
-        .split("\n")
-        .filter((line) => line.includes(tag));
+    const running = () => processesTagged(tag);
     const connection = createSshConnection(options({ sudo }));
     try {
-      // A child and a grandchild, as an injection script has: every one of them must go.
-      const error = await connection
-        .exec({ script: `sh -c 'sleep 30; echo ${tag}' & sleep 31; echo ${tag}` }, { timeoutMs: 500 })
-        .catch((failure: Error) => failure);
+      const error = await connection.exec({ script: childAndGrandchild(tag) }, { timeoutMs: 500 }).catch((failure: Error) => failure);
       expect(String(error)).toMatch(
         /timed out after 500 ms \(killed the [1-9]\d* process\(es\) left of its process group \d+ on the host\)/,
       );
